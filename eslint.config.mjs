@@ -1,0 +1,55 @@
+import effectPlugin from "@effect/eslint-plugin"
+import tsParser from "@typescript-eslint/parser"
+import tsPlugin from "@typescript-eslint/eslint-plugin"
+
+export default [
+  {
+    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "**/*.d.ts", ".cos-data/**", "**/.bench-tmp/**"]
+  },
+  {
+    files: ["**/*.ts", "**/*.mjs"],
+    languageOptions: {
+      parser: tsParser,
+      ecmaVersion: 2022,
+      sourceType: "module"
+    },
+    plugins: {
+      "@effect": effectPlugin,
+      "@typescript-eslint": tsPlugin
+    },
+    rules: {
+      ...tsPlugin.configs["eslint-recommended"].overrides[0].rules,
+      ...tsPlugin.configs.recommended.rules,
+      "@effect/dprint": ["error", {
+        config: {
+          indentWidth: 2,
+          lineWidth: 120,
+          semiColons: "asi",
+          quoteStyle: "alwaysDouble",
+          trailingCommas: "never",
+          operatorPosition: "maintain",
+          "arrowFunction.useParentheses": "force"
+        }
+      }],
+      "@effect/no-import-from-barrel-package": ["error", {
+        packageNames: ["effect", "@effect/platform", "@effect/platform-node", "@effect/sql", "@effect/cli"]
+      }],
+      "@typescript-eslint/array-type": ["warn", { default: "generic", readonly: "generic" }],
+      "@typescript-eslint/consistent-type-imports": "warn",
+      "@typescript-eslint/no-unused-vars": ["error", {
+        argsIgnorePattern: "^_",
+        varsIgnorePattern: "^_",
+        caughtErrorsIgnorePattern: "^_"
+      }],
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-namespace": "off",
+      "@typescript-eslint/no-empty-object-type": "off",
+      "object-shorthand": "error",
+      "no-console": "error"
+    }
+  },
+  {
+    files: ["packages/cli/src/**/*.ts", "packages/emulator/src/bin.ts", "scripts/**/*.mjs", "examples/**/*.ts"],
+    rules: { "no-console": "off" }
+  }
+]
