@@ -308,7 +308,9 @@ export const UpdateFields = Schema.Struct({
   op: Schema.Literal("update"),
   biz_attr: Schema.optional(Schema.String),
   authority: optionalNonEmpty(Schema.Literal("eInvalid", "eWRPrivate", "eWPrivateRPublic")),
-  custom_headers: Schema.optional(Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.String }))),
+  custom_headers: Schema.optional(
+    Schema.Union(Schema.String, Schema.Record({ key: Schema.String, value: Schema.String }))
+  ),
   forbid: optionalNonEmpty(IntField)
 })
 

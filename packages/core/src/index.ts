@@ -9,6 +9,18 @@
 export * as CosError from "./CosError.js"
 
 /**
+ * COS paths (`/dir/a.txt` file, `/dir/` directory, `/` root), their validation, and the v4 fileid /
+ * URL percent-encoding rules (protocol.md §1.1, §6.3).
+ *
+ * A `CosPath` is always the *decoded* path with a leading `/`. Encoding happens only when a path goes
+ * into a URL or a signature's `f` field (`encode`, `fileId`, `url`); decoding (`decode`,
+ * `parseFileId`, `parseRequestPath`) accepts every SDK encoder variant.
+ *
+ * @since 0.1.0
+ */
+export * as CosPath from "./CosPath.js"
+
+/**
  * Schemas of the v4 wire protocol: the response envelope, each op's request fields and each op's response
  * data. Decoding is tolerant of what the official SDKs really send (case variants of field names, decimal
  * strings for numbers, `listparts: null`); encoding emits what the server is documented to send (numbers
@@ -17,6 +29,31 @@ export * as CosError from "./CosError.js"
  * @since 0.1.0
  */
 export * as Protocol from "./Protocol.js"
+
+/**
+ * SHA-1 with chaining-state export, for the v4 `sha` and `uploadparts` fields (protocol §3): the file is hashed
+ * once, in order; every part but the last is labelled with the SHA-1 *chaining state* `H0..H4` after it (each
+ * word little-endian, 40 lowercase hex chars), the last part and `sha` with the normal digest.
+ *
+ * `Sha1` is a service so that a platform can swap in a faster hasher (`@cos-v4/node` ships an OpenSSL one);
+ * `layerPure` is the portable pure-TypeScript implementation.
+ *
+ * @since 0.1.0
+ */
+export * as Sha1 from "./Sha1.js"
+
+/**
+ * The COS v4 request signature (protocol.md §6): signing with explicit or Clock/Random-driven time
+ * and nonce, parsing (any field order), and the verification rules an emulator applies.
+ *
+ * `sign = Base64(HMAC-SHA1(SecretKey, plain) ‖ plain)` with
+ * `plain = "a=<appid>&k=<SecretId>&e=<expiry>&t=<now>&r=<rand>&f=<fileid>&b=<bucket>"`.
+ * Multi-effect signatures have `e > now`; single-effect ones have `e = 0` and name one resource in `f`.
+ * HMAC-SHA1 is implemented in TypeScript here, so this module runs anywhere `effect` runs.
+ *
+ * @since 0.1.0
+ */
+export * as Signature from "./Signature.js"
 
 /**
  * Slice arithmetic: how a file of a given size is cut into slices of a given size. Every slice is

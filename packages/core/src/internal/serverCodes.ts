@@ -92,7 +92,15 @@ export const table: ReadonlyArray<CodeEntry> = [
   ),
   entry("ShaRequired", -29094, "ERROR_CMD_SHA_REQUIRED", "never", 200, true, "finish lacks the sha given at init"),
   entry("NoSuchOp", -5964, "ERROR_CGI_PARAM_NO_SUCH_OP", "never", 200, true, "unknown op, or op not valid here"),
-  entry("SignatureMalformed", -70, "ERROR_PROXY_SIGN_MALFORMED", "resign", 200, true, "signature missing or unparsable"),
+  entry(
+    "SignatureMalformed",
+    -70,
+    "ERROR_PROXY_SIGN_MALFORMED",
+    "resign",
+    200,
+    true,
+    "signature missing or unparsable"
+  ),
   entry("AuthFailed", -5901, "ERROR_PROXY_AUTH_FAILED", "never", 200, false, "signature does not verify"),
   entry("AuthExpired", -5902, "ERROR_PROXY_AUTH_EXPIRED", "resign", 200, false, "signature expired"),
   entry(
@@ -141,7 +149,15 @@ export const table: ReadonlyArray<CodeEntry> = [
     "a file or directory already exists at this path"
   ),
   entry("NotFound", -4021, "ERROR_CMD_FILE_NOTEXIST", "never", 200, false, "file or directory does not exist"),
-  entry("ParentNotFound", -4022, "ERROR_CMD_PARENT_NOTEXIST", "never", 200, false, "the parent directory does not exist"),
+  entry(
+    "ParentNotFound",
+    -4022,
+    "ERROR_CMD_PARENT_NOTEXIST",
+    "never",
+    200,
+    false,
+    "the parent directory does not exist"
+  ),
   entry("DirectoryNotEmpty", -4023, "ERROR_CMD_DIR_NOT_EMPTY", "never", 200, false, "directory is not empty"),
   entry("InvalidParameter", -4001, "ERROR_CGI_PARAM_INVALID", "never", 200, false, "a parameter is missing or invalid"),
   entry("InvalidPath", -4002, "ERROR_CGI_PARAM_INVALID_PATH", "never", 200, false, "the path is not a valid cos path"),

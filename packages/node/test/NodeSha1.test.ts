@@ -1,0 +1,169 @@
+import * as Sha1 from "@cos-v4/core/Sha1"
+import * as NodeSha1 from "@cos-v4/node/NodeSha1"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as crypto from "node:crypto"
+import * as internal from "../src/internal/nodeSha1.js"
+
+const MiB = 1048576
+
+const file = (size: number): Uint8Array => {
+  const bytes = new Uint8Array(size)
+  for (let i = 0; i < size; i++) bytes[i] = i % 251
+  return bytes
+}
+
+const nodeSha1 = (bytes: Uint8Array): string => crypto.createHash("sha1").update(bytes).digest("hex")
+
+// The addon is built by `pnpm install` (packages/node/native/build.mjs); CI has a compiler, so a missing addon
+// is a build failure we want to see, not a silent fallback.
+const loaded = NodeSha1.native()
+const native: Sha1.Sha1.Service = Either.getOrElse(loaded, () => Sha1.pure)
+
+describe("NodeSha1", () => {
+  it("the native addon is built and loads", () => {
+    assert.isTrue(Either.isRight(loaded), Either.isLeft(loaded) ? loaded.left : "")
+    assert.strictEqual(native.name, "openssl")
+  })
+
+  it("§3.4 vectors at 1 MiB and 512 KiB granularity", () => {
+    const bytes = file(2 * MiB + 1000)
+    const at1M = Either.getOrThrow(Sha1.uploadParts(bytes, MiB, native.make))
+    assert.deepStrictEqual(at1M, [
+      { offset: 0, datalen: MiB, datasha: "463935c7eea4ca2705d0f481ecedb31f4d0f3a96" },
+      { offset: MiB, datalen: MiB, datasha: "657c72d675f1e792607e5c0a7405f66cbdb8c290" },
+      { offset: 2 * MiB, datalen: 1000, datasha: "0e0aacd66ad44901df7d1a40d82ee63f4512b822" }
+    ])
+    const at512K = Either.getOrThrow(Sha1.uploadParts(bytes, 512 * 1024, native.make))
+    assert.deepStrictEqual(at512K.map((p) => p.datasha), [
+      "c06e92e6fd857cbc15287b711af2cf4128ccee65",
+      "463935c7eea4ca2705d0f481ecedb31f4d0f3a96",
+      "4f90ea058b31d241b2e735e604c61ecd4f60cae6",
+      "657c72d675f1e792607e5c0a7405f66cbdb8c290",
+      "0e0aacd66ad44901df7d1a40d82ee63f4512b822"
+    ])
+  })
+
+  it("§13.3 vector and the state after 64 zero bytes", () => {
+    const result = Either.getOrThrow(Sha1.uploadParts(file(3158073), MiB, native.make))
+    assert.deepStrictEqual(result.map((p) => p.datasha), [
+      "463935c7eea4ca2705d0f481ecedb31f4d0f3a96",
+      "657c72d675f1e792607e5c0a7405f66cbdb8c290",
+      "c72cf079ae1aabdb935eddd8e951cd85c572042d",
+      "25ad34db1427caefe4c6b84d5a0bb4b0c7134ea1"
+    ])
+    const hasher = native.make()
+    hasher.update(new Uint8Array(64))
+    assert.strictEqual(hasher.state(), "e504b492ed8c58564ecd1a6c683f05bf933af709")
+  })
+
+  it("digest does not finalise, clone is independent", () => {
+    const bytes = file(10_000)
+    const hasher = native.make()
+    hasher.update(bytes.subarray(0, 1000))
+    const copy = hasher.clone()
+    assert.strictEqual(hasher.digest(), nodeSha1(bytes.subarray(0, 1000)))
+    hasher.update(bytes.subarray(1000))
+    assert.strictEqual(hasher.digest(), nodeSha1(bytes))
+    assert.strictEqual(Buffer.from(hasher.digestBytes()).toString("hex"), nodeSha1(bytes))
+    assert.strictEqual(copy.byteLength, 1000)
+    assert.strictEqual(copy.digest(), nodeSha1(bytes.subarray(0, 1000)))
+  })
+
+  it.prop(
+    "native equals pure (state, digest, byteLength, exported state) on random data in random chunks",
+    [FastCheck.uint8Array({ maxLength: 3000 }), FastCheck.array(FastCheck.nat(), { maxLength: 10 })],
+    ([bytes, cuts]) => {
+      const n = native.make()
+      const p = Sha1.make()
+      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+      let start = 0
+      for (const end of [...points, bytes.length]) {
+        const piece = bytes.subarray(start, end)
+        n.update(piece)
+        p.update(piece)
+        start = end
+        assert.strictEqual(n.state(), p.state())
+        assert.strictEqual(n.byteLength, p.byteLength)
+        assert.deepStrictEqual(n.exportState(), p.exportState())
+      }
+      assert.strictEqual(n.digest(), nodeSha1(bytes))
+      assert.strictEqual(p.digest(), nodeSha1(bytes))
+    },
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  it.prop(
+    "states move between implementations: export from one, resume in the other",
+    [FastCheck.uint8Array({ maxLength: 2000 }), FastCheck.nat()],
+    ([bytes, cut]) => {
+      const at = cut % (bytes.length + 1)
+      for (const [from, to] of [[native, Sha1.pure], [Sha1.pure, native]] as const) {
+        const first = from.make()
+        first.update(bytes.subarray(0, at))
+        const resumed = Option.getOrThrow(to.fromState(first.exportState()))
+        assert.strictEqual(resumed.byteLength, at)
+        assert.deepStrictEqual(resumed.exportState(), first.exportState())
+        resumed.update(bytes.subarray(at))
+        assert.strictEqual(resumed.digest(), nodeSha1(bytes))
+      }
+    },
+    { fastCheck: { numRuns: 200 } }
+  )
+
+  it("native fromState rejects malformed states", () => {
+    const hasher = native.make()
+    hasher.update(file(70))
+    const state = hasher.exportState()
+    assert.isTrue(Option.isNone(native.fromState(state.subarray(0, 27))))
+    assert.isTrue(Option.isNone(native.fromState(state.subarray(0, state.length - 1))))
+  })
+
+  it("native resumes a state beyond 4 GiB (bit count crosses 2^32)", () => {
+    // 2^29 + 3 bytes: the bit count needs the high word; resume, then compare against pure resumed the same way
+    const state = new Uint8Array(28 + 3)
+    const view = new DataView(state.buffer)
+    for (let i = 0; i < 5; i++) view.setUint32(i * 4, 0x01020304 * (i + 1), true)
+    view.setUint32(20, 3, true)
+    view.setUint32(24, 1, true)
+    state.set([7, 8, 9], 28)
+    const n = Option.getOrThrow(native.fromState(state))
+    const p = Option.getOrThrow(Sha1.fromState(state))
+    assert.strictEqual(n.byteLength, 4294967296 + 3)
+    assert.deepStrictEqual(n.exportState(), state)
+    n.update(file(100))
+    p.update(file(100))
+    assert.strictEqual(n.digest(), p.digest())
+  })
+
+  it.effect("layer provides the native implementation", () =>
+    Effect.gen(function*() {
+      const sha1 = yield* Sha1.Sha1
+      assert.strictEqual(sha1.name, "openssl")
+      const hasher = sha1.make()
+      hasher.update(new Uint8Array(64))
+      assert.strictEqual(hasher.state(), "e504b492ed8c58564ecd1a6c683f05bf933af709")
+    }).pipe(Effect.provide(NodeSha1.layer)))
+})
+
+describe("NodeSha1 fallback", () => {
+  it.effect("a missing addon falls back to the pure implementation, logged once at debug level", () =>
+    Effect.gen(function*() {
+      const missing = internal.load("./no-such-addon.node")
+      assert.isTrue(Either.isLeft(missing))
+      const messages: Array<unknown> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => messages.push(message)))
+      const services = yield* Effect.all([internal.serviceFrom(missing), internal.serviceFrom(missing)]).pipe(
+        Effect.provide(capture),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      assert.deepStrictEqual(services.map((s) => s.name), ["pure-ts", "pure-ts"])
+      assert.strictEqual(messages.length, 1)
+      assert.include(String(messages[0]), "no-such-addon.node")
+    }))
+})

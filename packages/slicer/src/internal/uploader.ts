@@ -1,0 +1,760 @@
+import * as CosError from "@cos-v4/core/CosError"
+import * as CosPath from "@cos-v4/core/CosPath"
+import type * as Protocol from "@cos-v4/core/Protocol"
+import * as Sha1 from "@cos-v4/core/Sha1"
+import * as SlicePlan from "@cos-v4/core/SlicePlan"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as ScheduleDecision from "effect/ScheduleDecision"
+import * as Intervals from "effect/ScheduleIntervals"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as CheckpointStore from "../CheckpointStore.js"
+import { CosConfig } from "../CosConfig.js"
+import { Signer } from "../Signer.js"
+import { headRoom, tailRoom, Transport } from "../Transport.js"
+import { UploadEvent } from "../UploadEvent.js"
+import * as UploadOptions from "../UploadOptions.js"
+import type { UploadReceipt } from "../UploadReceipt.js"
+import type * as UploadSource from "../UploadSource.js"
+import { readFully } from "./uploadSource.js"
+
+/** @internal */
+export type Requirements = Transport | Signer | CheckpointStore.CheckpointStore | Sha1.Sha1 | CosConfig
+
+type Emit = (event: UploadEvent) => void
+
+const maxResigns = 3
+const maxResyncs = 5
+const sampleSize = 65536
+const checkpointEvery = 16
+
+// ---------------------------------------------------------------------------------------------------------------
+// buffer pool: (concurrency + 1) envelope buffers, nothing else is allocated per slice
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Pool {
+  readonly count: number
+  readonly size: number
+  readonly take: Effect.Effect<Uint8Array>
+  readonly release: (buffer: Uint8Array) => Effect.Effect<void>
+  readonly peak: () => number
+}
+
+const makePool = (count: number, contentSize: number): Effect.Effect<Pool> =>
+  Effect.gen(function*() {
+    const size = headRoom + contentSize + tailRoom
+    const queue = yield* Queue.bounded<Uint8Array>(count)
+    yield* Queue.offerAll(queue, Array.from({ length: count }, () => new Uint8Array(size)))
+    let inUse = 0
+    let peak = 0
+    return {
+      count,
+      size,
+      take: Effect.map(Queue.take(queue), (buffer) => {
+        inUse++
+        if (inUse > peak) peak = inUse
+        return buffer
+      }),
+      release: (buffer) =>
+        Effect.suspend(() => {
+          inUse--
+          return Queue.offer(queue, buffer)
+        }),
+      peak: () => peak
+    }
+  })
+
+const withBuffer = <A, E, R>(pool: Pool, f: (buffer: Uint8Array) => Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(pool.take, f, pool.release)
+
+// ---------------------------------------------------------------------------------------------------------------
+// the upload
+// ---------------------------------------------------------------------------------------------------------------
+
+const parseTarget = (target: string): Either.Either<CosPath.CosPath, CosError.InvalidArgument> =>
+  Either.mapLeft(
+    CosPath.parseFile(target),
+    (e) => new CosError.InvalidArgument({ reason: "InvalidPath", argument: "target", detail: e.message })
+  )
+
+const stripSuffix = (sha: string | undefined) => sha === undefined ? undefined : sha.split("_")[0]!.toLowerCase()
+
+/** @internal */
+export const upload = <R>(
+  source: UploadSource.UploadSource<R>,
+  target: string,
+  options: UploadOptions.UploadOptions | undefined,
+  emit: Emit
+): Effect.Effect<UploadReceipt, CosError.CosError, Requirements | R> =>
+  Effect.gen(function*() {
+    const path = yield* parseTarget(target)
+    const opts = yield* UploadOptions.resolve(options)
+    const run = Effect.scoped(runUpload(source, path, opts, emit))
+    // the references the transport reads per request follow the resolved options
+    return yield* run.pipe(
+      Effect.provideService(UploadOptions.RequestTimeout, opts.requestTimeout),
+      Effect.provideService(UploadOptions.StallTimeout, opts.stallTimeout)
+    )
+  }).pipe(Effect.withSpan("Uploader.upload", { attributes: { "cos.target": target } }))
+
+const runUpload = <R>(
+  source: UploadSource.UploadSource<R>,
+  path: CosPath.CosPath,
+  opts: UploadOptions.Resolved,
+  emit: Emit
+): Effect.Effect<UploadReceipt, CosError.CosError, Requirements | R | Scope.Scope> =>
+  Effect.gen(function*() {
+    const transport = yield* Transport
+    const signer = yield* Signer
+    const store = yield* CheckpointStore.CheckpointStore
+    const sha1 = yield* Sha1.Sha1
+    const cos = yield* CosConfig
+    const startedAt = yield* Clock.currentTimeMillis
+    const schedule = opts.retrySchedule
+
+    // ---- shared mutable state (fibers interleave only at yield points) ----
+    const stats = {
+      requests: 0,
+      retries: 0,
+      failures: [] as Array<CosError.AttemptFailure>,
+      bytesSent: 0,
+      slicesSent: 0,
+      bytesSkipped: 0,
+      slicesSkipped: 0,
+      bytesAcked: 0,
+      acked: new Set<number>(),
+      scheduleState: schedule.initial as unknown,
+      attempt: 0,
+      acksSinceSave: 0
+    }
+    const state = {
+      session: undefined as string | undefined,
+      sliceSize: opts.sliceSize,
+      sha: undefined as string | undefined,
+      initSent: false,
+      pool: undefined as Pool | undefined
+    }
+
+    const failed = (reason: "Terminal" | "RetriesExhausted") =>
+      new CosError.UploadFailed({
+        reason,
+        path,
+        attempts: stats.requests,
+        acknowledgedBytes: stats.bytesAcked,
+        failures: [...stats.failures],
+        ...(state.session === undefined ? {} : { session: state.session })
+      })
+    const terminal = (error: CosError.CosError, offset?: number) =>
+      Effect.suspend(() => {
+        if (error._tag === "UploadFailed") return Effect.fail(error)
+        stats.failures.push(CosError.toAttemptFailure(error, offset))
+        return Effect.fail(failed("Terminal"))
+      })
+
+    const scheduleLock = yield* Effect.makeSemaphore(1)
+    const nextDelay = (error: CosError.CosError): Effect.Effect<Option.Option<Duration.Duration>> =>
+      scheduleLock.withPermits(1)(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [next, , decision] = yield* schedule.step(now, error, stats.scheduleState)
+        if (ScheduleDecision.isDone(decision)) return Option.none()
+        stats.scheduleState = next
+        stats.attempt++
+        return Option.some(Duration.millis(Math.max(0, Intervals.start(decision.intervals) - now)))
+      }))
+
+    // runs one request, recovering per the error's class
+    const recovering = <A>(
+      op: CosError.Op,
+      offset: number | undefined,
+      effect: Effect.Effect<A, CosError.CosError>,
+      resync?: (error: CosError.CosError) => Effect.Effect<Option.Option<A>, CosError.CosError>
+    ): Effect.Effect<A, CosError.CosError> =>
+      Effect.gen(function*() {
+        let resigns = 0
+        let resyncs = 0
+        while (true) {
+          stats.requests++
+          const result = yield* Effect.either(effect)
+          if (Either.isRight(result)) return result.right
+          const error = result.left
+          if (error._tag === "UploadFailed") return yield* error
+          stats.failures.push(CosError.toAttemptFailure(error, offset))
+          switch (error.recovery) {
+            case "retry": {
+              if (error._tag === "TransportError" && error.reason === "Stalled") {
+                emit(UploadEvent.Stalled({ op, offset }))
+              }
+              const delay = yield* nextDelay(error)
+              if (Option.isNone(delay)) return yield* failed("RetriesExhausted")
+              stats.retries++
+              emit(UploadEvent.Retrying({ error, op, offset, attempt: stats.attempt, delay: delay.value }))
+              yield* Effect.sleep(delay.value)
+              break
+            }
+            case "resign": {
+              if (++resigns > maxResigns) return yield* failed("Terminal")
+              stats.retries++
+              yield* signer.invalidate
+              break
+            }
+            case "resync": {
+              if (resync === undefined || ++resyncs > maxResyncs) return yield* failed("Terminal")
+              stats.retries++
+              const done = yield* resync(error)
+              if (Option.isSome(done)) return done.value
+              break
+            }
+            default:
+              return yield* failed("Terminal")
+          }
+        }
+      })
+
+    const reader = yield* Effect.catchAll(source.open, (e) => terminal(e))
+    const size = reader.size
+    const receipt = (fields: {
+      readonly access: Protocol.AccessInfo
+      readonly sha1: string
+      readonly simple: boolean
+      readonly instant: boolean
+      readonly resumed: boolean
+      readonly integrity: UploadOptions.Integrity
+      readonly verifiedBy: "server" | "stat"
+      readonly sliceCount: number
+    }) =>
+      Effect.map(Clock.currentTimeMillis, (finishedAt): UploadReceipt => ({
+        path,
+        sha1: fields.sha1,
+        fileSize: size,
+        sliceSize: fields.simple ? size : state.sliceSize,
+        session: state.session,
+        sliceCount: fields.sliceCount,
+        slicesSent: stats.slicesSent,
+        slicesSkipped: stats.slicesSkipped,
+        bytesSent: stats.bytesSent,
+        bytesSkipped: stats.bytesSkipped,
+        requests: stats.requests,
+        retries: stats.retries,
+        failures: [...stats.failures],
+        instant: fields.instant,
+        simple: fields.simple,
+        resumed: fields.resumed,
+        integrity: fields.integrity,
+        verifiedBy: fields.verifiedBy,
+        access: fields.access,
+        startedAt,
+        finishedAt,
+        durationMillis: finishedAt - startedAt,
+        buffers: {
+          count: state.pool?.count ?? 0,
+          size: state.pool?.size ?? 0,
+          peakInUse: state.pool?.peak() ?? 0
+        }
+      }))
+    const readExactly = (buffer: Uint8Array, position: number) =>
+      Effect.flatMap(
+        Effect.catchAll(readFully(reader, buffer, position), (e) => terminal(e, position)),
+        (n) =>
+          n === buffer.length ? Effect.void : terminal(
+            new CosError.SourceError({
+              reason: "SizeMismatch",
+              source: source.name,
+              detail: `expected ${buffer.length} bytes at ${position}, read ${n}: the source shrank`
+            }),
+            position
+          )
+      )
+
+    // ---------------------------------------------------------------------------------------------------------
+    // simple upload
+    // ---------------------------------------------------------------------------------------------------------
+    if (size <= Math.min(opts.simpleUploadThreshold, SlicePlan.maxSimpleUploadSize)) {
+      const pool = yield* makePool(1, size)
+      state.pool = pool
+      return yield* withBuffer(pool, (buffer) =>
+        Effect.gen(function*() {
+          yield* readExactly(buffer.subarray(headRoom, headRoom + size), 0)
+          const hasher = sha1.make()
+          hasher.update(buffer.subarray(headRoom, headRoom + size))
+          const sha = hasher.digest()
+          emit(UploadEvent.Initialised({
+            session: undefined,
+            sliceSize: size,
+            sliceCount: size === 0 ? 0 : 1,
+            concurrency: 1,
+            totalBytes: size,
+            simple: true
+          }))
+          const access = yield* recovering(
+            "upload",
+            0,
+            Effect.suspend(() => {
+              stats.bytesSent += size
+              emit(UploadEvent.SliceSent({ offset: 0, length: size, bytesSent: stats.bytesSent }))
+              return transport.uploadSimple({
+                path,
+                content: { buffer, start: headRoom, length: size },
+                sha,
+                bizAttr: opts.bizAttr,
+                insertOnly: !opts.overwrite
+              })
+            })
+          )
+          stats.slicesSent = size === 0 ? 0 : 1
+          stats.bytesAcked = size
+          emit(UploadEvent.SliceAcknowledged({ offset: 0, length: size, bytesAcknowledged: size, totalBytes: size }))
+          const done = yield* receipt({
+            access,
+            sha1: sha,
+            simple: true,
+            instant: false,
+            resumed: false,
+            integrity: "sha-at-init",
+            verifiedBy: "server",
+            sliceCount: size === 0 ? 0 : 1
+          })
+          emit(UploadEvent.Completed({ receipt: done }))
+          return done
+        }))
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // slice upload
+    // ---------------------------------------------------------------------------------------------------------
+    // a sequential source cannot be read twice: hash while sending
+    const integrity: UploadOptions.Integrity = reader.randomAccess ? opts.integrity : "inline"
+    const targetRecord: CheckpointStore.Target = { endpoint: cos.endpoint, appId: cos.appId, bucket: cos.bucket, path }
+    const key = CheckpointStore.key(targetRecord)
+    yield* Effect.catchAll(store.lock(key), (e) => terminal(e))
+
+    // source identity: size, mtime, digest of the first and last 64 KiB
+    const identity: CheckpointStore.SourceIdentity = yield* Effect.gen(function*() {
+      if (!reader.randomAccess || size === 0) {
+        return reader.mtimeMs === undefined ? { size } : { size, mtimeMs: reader.mtimeMs }
+      }
+      const hasher = sha1.make()
+      const head = new Uint8Array(Math.min(sampleSize, size))
+      yield* readExactly(head, 0)
+      hasher.update(head)
+      const tailStart = Math.max(head.length, size - sampleSize)
+      if (tailStart < size) {
+        const tail = new Uint8Array(size - tailStart)
+        yield* readExactly(tail, tailStart)
+        hasher.update(tail)
+      }
+      const sample = hasher.digest()
+      return reader.mtimeMs === undefined ? { size, sample } : { size, mtimeMs: reader.mtimeMs, sample }
+    })
+    const sameIdentity = (a: CheckpointStore.SourceIdentity) =>
+      a.size === identity.size &&
+      (a.mtimeMs === undefined || identity.mtimeMs === undefined || a.mtimeMs === identity.mtimeMs) &&
+      (a.sample === undefined || identity.sample === undefined || a.sample === identity.sample)
+
+    const loaded = yield* Effect.orElseSucceed(store.load(key), () => Option.none<CheckpointStore.Checkpoint>())
+    const checkpoint = Option.filter(
+      loaded,
+      (c) => c.target.path === path && c.target.bucket === cos.bucket && c.target.appId === cos.appId
+    )
+    const trusted = Option.filter(
+      checkpoint,
+      (c) => sameIdentity(c.source) && c.integrity === integrity && c.fileSize === size
+    )
+    // a checkpoint of ours for other content: the unfinished upload on the server is ours to discard
+    const stale = Option.isSome(checkpoint) && Option.isNone(trusted)
+
+    const saveCheckpoint: Effect.Effect<void> = Effect.suspend(() => {
+      const session = state.session
+      if (session === undefined) return Effect.void
+      stats.acksSinceSave = 0
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        store.save(key, {
+          version: 1,
+          target: targetRecord,
+          source: identity,
+          session,
+          sliceSize: state.sliceSize,
+          fileSize: size,
+          ...(state.sha === undefined ? {} : { sha: state.sha }),
+          integrity,
+          acknowledged: Array.from(stats.acked),
+          updatedAt: now
+        })).pipe(
+          Effect.catchAll((e) => Effect.logWarning("checkpoint not saved", e.message))
+        )
+    })
+
+    const listSlices = recovering("upload_slice_list", undefined, transport.sliceList(path))
+
+    let plan: SlicePlan.SlicePlan = { fileSize: size, sliceSize: state.sliceSize, count: 0 }
+    const makePlan = (sliceSize: number) =>
+      Effect.flatMap(SlicePlan.make(size, sliceSize), (p) => {
+        plan = p
+        state.sliceSize = sliceSize
+        return Effect.void
+      })
+
+    const acknowledge = (offset: number, length: number, skipped: boolean): boolean => {
+      if (stats.acked.has(offset)) return false
+      stats.acked.add(offset)
+      stats.bytesAcked += length
+      if (skipped) {
+        stats.bytesSkipped += length
+        stats.slicesSkipped++
+      } else {
+        stats.slicesSent++
+        stats.acksSinceSave++
+        // progress: the shared retry budget starts over
+        stats.scheduleState = schedule.initial
+        stats.attempt = 0
+        emit(UploadEvent.SliceAcknowledged({ offset, length, bytesAcknowledged: stats.bytesAcked, totalBytes: size }))
+      }
+      return true
+    }
+    // listed parts count when they fit the plan
+    const adopt = (progress: Protocol.SliceProgress, skipped: boolean) => {
+      state.session = progress.session
+      let count = 0
+      let bytes = 0
+      for (const part of progress.listparts) {
+        const expected = SlicePlan.expectedLength(plan, part.offset)
+        if (expected !== undefined && expected === part.datalen && acknowledge(part.offset, part.datalen, skipped)) {
+          count++
+          bytes += part.datalen
+        }
+      }
+      return { count, bytes }
+    }
+
+    // ---- hashing (sha-at-init) ----
+    let uploadParts: ReadonlyArray<Sha1.UploadPart> | undefined
+    const hashFirst = Effect.gen(function*() {
+      if (uploadParts !== undefined) return
+      const builder = yield* Sha1.uploadPartsBuilder(state.sliceSize, sha1.make)
+      const pool = state.pool!
+      yield* withBuffer(pool, (buffer) =>
+        Effect.gen(function*() {
+          const chunk = buffer.subarray(0, state.sliceSize)
+          for (let position = 0; position < size; position += chunk.length) {
+            const piece = chunk.subarray(0, Math.min(chunk.length, size - position))
+            yield* readExactly(piece, position)
+            builder.update(piece)
+            emit(UploadEvent.Hashing({ bytesHashed: position + piece.length, totalBytes: size }))
+          }
+        }))
+      uploadParts = builder.finish()
+      state.sha = builder.sha()
+    })
+
+    // ---- slices ----
+    let concurrency = opts.concurrency
+    const hasher = integrity === "inline" ? sha1.make() : undefined
+
+    const resyncSlice = (offset: number) => (error: CosError.CosError) =>
+      Effect.flatMap(listSlices, (listed): Effect.Effect<Option.Option<void>, CosError.CosError> => {
+        if (Option.isNone(listed) || !("session" in listed.value) || listed.value.filesize !== size) {
+          return terminal(error, offset)
+        }
+        adopt(listed.value, false)
+        return Effect.succeed(stats.acked.has(offset) ? Option.some(undefined) : Option.none())
+      })
+
+    const sendSlice = (slice: SlicePlan.Slice, buffer: Uint8Array) =>
+      recovering(
+        "upload_slice_data",
+        slice.offset,
+        Effect.suspend(() => {
+          stats.bytesSent += slice.length
+          emit(UploadEvent.SliceSent({ offset: slice.offset, length: slice.length, bytesSent: stats.bytesSent }))
+          return Effect.asVoid(transport.sliceData({
+            path,
+            session: state.session!,
+            offset: slice.offset,
+            content: { buffer, start: headRoom, length: slice.length },
+            sha: integrity === "sha-at-init" ? state.sha : undefined
+          }))
+        }),
+        resyncSlice(slice.offset)
+      ).pipe(
+        Effect.flatMap(() => {
+          acknowledge(slice.offset, slice.length, false)
+          // geometric spacing keeps the total cost of saving the offsets linear in the file size
+          return stats.acksSinceSave >= Math.max(checkpointEvery, stats.acked.size >> 3) ? saveCheckpoint : Effect.void
+        })
+      )
+
+    // reads (and hashes) strictly in slice order through a Deferred chain; sends up to `concurrency` at once
+    const runSlices = (indices: ReadonlyArray<number>, hash: boolean) =>
+      Effect.gen(function*() {
+        const pool = state.pool!
+        const turns = yield* Effect.all(Array.from({ length: indices.length + 1 }, () => Deferred.make<void>()))
+        yield* Deferred.succeed(turns[0]!, undefined)
+        yield* Effect.forEach(indices, (index, k) =>
+          withBuffer(pool, (buffer) =>
+            Effect.gen(function*() {
+              const slice = SlicePlan.slice(plan, index)
+              yield* Deferred.await(turns[k]!)
+              const content = buffer.subarray(headRoom, headRoom + slice.length)
+              yield* readExactly(content, slice.offset)
+              if (hash) hasher?.update(content)
+              yield* Deferred.succeed(turns[k + 1]!, undefined)
+              if (stats.acked.has(slice.offset)) return
+              yield* sendSlice(slice, buffer)
+            })), { concurrency, discard: true })
+      })
+
+    const missing = () => SlicePlan.missing(plan, stats.acked).map((s) => s.index)
+
+    // ---- the flow, with cancellation/failure handling ----
+    const flow = Effect.gen(function*() {
+      state.pool = yield* makePool(opts.concurrency + 1, state.sliceSize)
+      yield* makePlan(state.sliceSize)
+      let resumed: Protocol.SliceProgress | undefined
+      if (Option.isSome(trusted)) {
+        if (trusted.value.sha !== undefined && integrity === "sha-at-init") state.sha = trusted.value.sha
+        const listed = yield* listSlices
+        if (
+          Option.isSome(listed) && "session" in listed.value && listed.value.session === trusted.value.session &&
+          listed.value.filesize === size
+        ) resumed = listed.value
+      }
+      if (resumed !== undefined && integrity === "sha-at-init" && state.sha === undefined) yield* hashFirst
+      let instant: Protocol.AccessInfo | undefined
+      if (resumed === undefined) {
+        state.sha = undefined
+        if (integrity === "sha-at-init") yield* hashFirst
+        let discarded = false
+        for (let round = 0; resumed === undefined && instant === undefined; round++) {
+          if (round >= 3) return yield* failed("Terminal")
+          state.initSent = true
+          const init = yield* recovering(
+            "upload_slice_init",
+            undefined,
+            transport.sliceInit({
+              path,
+              fileSize: size,
+              sliceSize: state.sliceSize,
+              sha: state.sha,
+              uploadParts: uploadParts !== undefined && uploadParts.length > 0 ? uploadParts : undefined,
+              bizAttr: opts.bizAttr,
+              insertOnly: !opts.overwrite
+            }).pipe(
+              Effect.map(Either.right),
+              Effect.catchIf(
+                (e) => e._tag === "ServerError" && e.reason === "UploadNotFinished",
+                (e) =>
+                  Effect.sync(() => {
+                    stats.failures.push(CosError.toAttemptFailure(e))
+                    stats.retries++
+                    return Either.left(e)
+                  })
+              )
+            )
+          )
+          if (Either.isRight(init)) {
+            const data = init.right
+            if ("session" in data) {
+              state.session = data.session
+              if (data.serial_upload === 1) concurrency = 1
+              if (data.slice_size !== state.sliceSize) {
+                yield* makePlan(data.slice_size)
+                state.pool = yield* makePool(opts.concurrency + 1, data.slice_size)
+              }
+              break
+            }
+            instant = data
+            break
+          }
+          // -4019: an unfinished upload exists for the path; the server is the truth
+          const listed = yield* listSlices
+          if (Option.isNone(listed) || !("session" in listed.value)) continue
+          const progress = listed.value
+          const listedSha = stripSuffix(progress.sha)
+          const shaKnown = state.sha !== undefined && listedSha !== undefined
+          const same = progress.filesize === size && (!shaKnown || listedSha === state.sha) && (shaKnown || !stale)
+          if (same) {
+            resumed = progress
+            break
+          }
+          if ((stale || opts.overwrite) && !discarded) {
+            discarded = true
+            yield* recovering("delete", undefined, transport.remove(path))
+            continue
+          }
+          return yield* terminal(
+            new CosError.SourceError({
+              reason: "Changed",
+              source: source.name,
+              detail:
+                `an unfinished upload of other content (size ${progress.filesize}) exists at ${path}; pass overwrite: true to replace it`
+            })
+          )
+        }
+      }
+
+      if (instant !== undefined) {
+        yield* Effect.orElseSucceed(store.remove(key), () => undefined)
+        emit(UploadEvent.Initialised({
+          session: undefined,
+          sliceSize: state.sliceSize,
+          sliceCount: plan.count,
+          concurrency,
+          totalBytes: size,
+          simple: false
+        }))
+        stats.bytesAcked = size
+        const done = yield* receipt({
+          access: instant,
+          sha1: state.sha!,
+          simple: false,
+          instant: true,
+          resumed: false,
+          integrity,
+          verifiedBy: "server",
+          sliceCount: plan.count
+        })
+        emit(UploadEvent.Completed({ receipt: done }))
+        return done
+      }
+
+      if (resumed !== undefined) {
+        state.session = resumed.session
+        if (resumed.serial_upload === 1) concurrency = 1
+        if (resumed.slice_size !== state.sliceSize) {
+          if (integrity === "sha-at-init" && state.sha === undefined) yield* hashFirst
+          yield* makePlan(resumed.slice_size)
+          state.pool = yield* makePool(opts.concurrency + 1, resumed.slice_size)
+        }
+      }
+      emit(UploadEvent.Initialised({
+        session: state.session,
+        sliceSize: state.sliceSize,
+        sliceCount: plan.count,
+        concurrency,
+        totalBytes: size,
+        simple: false
+      }))
+      if (resumed !== undefined) {
+        const skipped = adopt(resumed, true)
+        emit(
+          UploadEvent.Resumed({ session: resumed.session, skippedSlices: skipped.count, skippedBytes: skipped.bytes })
+        )
+      }
+      yield* saveCheckpoint
+
+      // inline mode reads every slice (to hash it) and sends the missing ones
+      yield* runSlices(
+        integrity === "inline" ? plan.count === 0 ? [] : SlicePlan.slices(plan).map((s) => s.index) : missing(),
+        true
+      )
+
+      emit(UploadEvent.Finishing({ bytesAcknowledged: stats.bytesAcked, totalBytes: size }))
+      const resyncFinish = (error: CosError.CosError) =>
+        Effect.flatMap(listSlices, (listed): Effect.Effect<Option.Option<Protocol.AccessInfo>, CosError.CosError> => {
+          if (Option.isNone(listed)) return terminal(error)
+          const value = listed.value
+          if (!("session" in value)) return Effect.succeed(Option.some(value))
+          if (value.filesize !== size) return terminal(error)
+          adopt(value, false)
+          const todo = missing()
+          if (todo.length === 0) return Effect.succeedNone
+          if (!reader.randomAccess) {
+            return terminal(
+              new CosError.SourceError({
+                reason: "ReadFailed",
+                source: source.name,
+                detail: `the server lost ${todo.length} slice(s) and a stream source cannot be read again`
+              })
+            )
+          }
+          return Effect.as(runSlices(todo, false), Option.none())
+        })
+      const sha = integrity === "inline" ? hasher!.digest() : state.sha!
+      state.sha = sha
+      const access = yield* recovering(
+        "upload_slice_finish",
+        undefined,
+        transport.sliceFinish({
+          path,
+          session: state.session!,
+          fileSize: size,
+          sha: integrity === "sha-at-init" ? sha : undefined
+        }),
+        resyncFinish
+      )
+      if (integrity === "inline") {
+        const stat = yield* recovering("stat", undefined, transport.stat(path))
+        const stored = stripSuffix(stat.sha)
+        if (stored !== sha) {
+          return yield* terminal(
+            new CosError.SourceError({
+              reason: "Changed",
+              source: source.name,
+              detail: `the stored sha ${stored ?? "(none)"} differs from the sha of what was read, ${sha}`
+            })
+          )
+        }
+      }
+      yield* Effect.orElseSucceed(store.remove(key), () => undefined)
+      const done = yield* receipt({
+        access,
+        sha1: sha,
+        simple: false,
+        instant: false,
+        resumed: resumed !== undefined,
+        integrity,
+        verifiedBy: integrity === "inline" ? "stat" : "server",
+        sliceCount: plan.count
+      })
+      emit(UploadEvent.Completed({ receipt: done }))
+      return done
+    })
+
+    return yield* flow.pipe(
+      Effect.onExit((exit) => {
+        if (Exit.isSuccess(exit)) return Effect.void
+        if (Cause.isInterruptedOnly(exit.cause) && opts.cancelPolicy === "discard") {
+          return Effect.gen(function*() {
+            if (state.initSent) yield* Effect.ignore(transport.remove(path))
+            yield* Effect.ignore(store.remove(key))
+          })
+        }
+        return saveCheckpoint
+      })
+    )
+  })
+
+/** @internal */
+export const uploadWithProgress = <R>(
+  source: UploadSource.UploadSource<R>,
+  target: string,
+  options: UploadOptions.UploadOptions | undefined,
+  capacity: number
+): Stream.Stream<UploadEvent, CosError.CosError, Requirements | R> =>
+  Stream.unwrapScoped(Effect.gen(function*() {
+    // intermediate events slide (a slow consumer never slows the upload); the terminal one is offered last,
+    // so it is never the one dropped
+    const queue = yield* Queue.sliding<UploadEvent | Exit.Exit<UploadReceipt, CosError.CosError>>(capacity)
+    yield* upload(source, target, options, (event) => {
+      if (event._tag !== "Completed") Queue.unsafeOffer(queue, event)
+    }).pipe(
+      Effect.exit,
+      Effect.flatMap((exit) => Queue.offer(queue, exit)),
+      Effect.forkScoped
+    )
+    return Stream.fromQueue(queue).pipe(
+      Stream.takeUntil(Exit.isExit),
+      Stream.mapEffect((item) =>
+        Exit.isExit(item)
+          ? Effect.map(item, (receipt): UploadEvent => UploadEvent.Completed({ receipt }))
+          : Effect.succeed(item)
+      )
+    )
+  }))
