@@ -27,8 +27,17 @@ const field = (n, v) => `--${B}\r\nContent-Disposition: form-data; name="${n}"\r
 const post = (port, p, parts) =>
   new Promise((resolve, reject) => {
     const len = parts.reduce((n, b) => n + b.length, 0)
-    const req = http.request({ host: "127.0.0.1", port, path: p, method: "POST", agent, headers: {
-      "content-type": `multipart/form-data; boundary=${B}`, "content-length": len } }, (res) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port,
+      path: p,
+      method: "POST",
+      agent,
+      headers: {
+        "content-type": `multipart/form-data; boundary=${B}`,
+        "content-length": len
+      }
+    }, (res) => {
       let s = ""
       res.setEncoding("utf8")
       res.on("data", (c) => (s += c))
@@ -58,38 +67,78 @@ async function runEmulator(port, k) {
   // like the reference's /reset: drop the previous run's file right before this run
   if (last !== undefined) await post(port, last, [Buffer.from(field("op", "delete") + `--${B}--\r\n`)])
   const p = `/files/v2/1250000000/bkt/bench/f${k}-${Date.now()}.bin`
-  const init = await post(port, p, [Buffer.from(field("op", "upload_slice_init") + field("filesize", SIZE) + field("slice_size", SLICE) + field("insertOnly", 0) + `--${B}--\r\n`)])
+  const init = await post(port, p, [
+    Buffer.from(
+      field("op", "upload_slice_init") + field("filesize", SIZE) + field("slice_size", SLICE) + field("insertOnly", 0) +
+        `--${B}--\r\n`
+    )
+  ])
   const session = init.data.session
   const t0 = process.hrtime.bigint()
-  await pump((off, d) => post(port, p, [Buffer.from(field("op", "upload_slice_data") + field("session", session) + field("offset", off) + `--${B}\r\nContent-Disposition: form-data; name="filecontent"; filename="blob"\r\nContent-Type: application/octet-stream\r\n\r\n`), d, Buffer.from(`\r\n--${B}--\r\n`)]))
+  await pump((off, d) =>
+    post(port, p, [
+      Buffer.from(
+        field("op", "upload_slice_data") + field("session", session) + field("offset", off) +
+          `--${B}\r\nContent-Disposition: form-data; name="filecontent"; filename="blob"\r\nContent-Type: application/octet-stream\r\n\r\n`
+      ),
+      d,
+      Buffer.from(`\r\n--${B}--\r\n`)
+    ])
+  )
   const t1 = process.hrtime.bigint()
-  const fin = await post(port, p, [Buffer.from(field("op", "upload_slice_finish") + field("session", session) + field("filesize", SIZE) + `--${B}--\r\n`)])
+  const fin = await post(port, p, [
+    Buffer.from(
+      field("op", "upload_slice_finish") + field("session", session) + field("filesize", SIZE) + `--${B}--\r\n`
+    )
+  ])
   if (fin.code !== 0) throw new Error(JSON.stringify(fin))
   last = p
   return SIZE / 1e6 / (Number(t1 - t0) / 1e9)
 }
 
 async function runReference(port) {
-  await new Promise((resolve) => http.request({ host: "127.0.0.1", port, path: "/reset", method: "POST", agent }, (r) => { r.resume(); r.on("end", resolve) }).end())
+  await new Promise((resolve) =>
+    http.request({ host: "127.0.0.1", port, path: "/reset", method: "POST", agent }, (r) => {
+      r.resume()
+      r.on("end", resolve)
+    }).end()
+  )
   const t0 = process.hrtime.bigint()
-  await pump((off, d) => post(port, `/upload?offset=${off}`, [Buffer.from(field("offset", off) + `--${B}\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\n`), d, Buffer.from(`\r\n--${B}--\r\n`)]))
+  await pump((off, d) =>
+    post(port, `/upload?offset=${off}`, [
+      Buffer.from(field("offset", off) + `--${B}\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\n`),
+      d,
+      Buffer.from(`\r\n--${B}--\r\n`)
+    ])
+  )
   return SIZE / 1e6 / (Number(t1(t0)) / 1e9)
 }
 const t1 = (t0) => process.hrtime.bigint() - t0
 
-const start = (cmd, argv, parse) => new Promise((resolve, reject) => {
-  const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] })
-  readline.createInterface({ input: child.stdout }).once("line", (l) => resolve({ child, port: parse(l) }))
-  child.once("exit", (c) => reject(new Error(`exited ${c}`)))
-})
+const start = (cmd, argv, parse) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] })
+    readline.createInterface({ input: child.stdout }).once("line", (l) => resolve({ child, port: parse(l) }))
+    child.once("exit", (c) => reject(new Error(`exited ${c}`)))
+  })
 const rss = (pid) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))[1]) / 1024
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-bench-"))
 const tsx = path.resolve(here, "../node_modules/.bin/tsx")
 const emuArgs = [path.resolve(here, "../src/bin.ts"), "--data-dir", dataDir, "--port", "0"]
 if (args.includes("--no-fsync")) emuArgs.push("--no-fsync")
-const emu = await start(fs.existsSync(tsx) ? tsx : "npx", fs.existsSync(tsx) ? emuArgs : ["tsx", ...emuArgs], (l) => Number(l.split(":").pop()))
-const ref = await start(process.execPath, [REF, "--mode", "mp-builtin-offset", "--prealloc-mib", String(SIZE / 1048576)], (l) => JSON.parse(l).port)
+const emu = await start(
+  fs.existsSync(tsx) ? tsx : "npx",
+  fs.existsSync(tsx) ? emuArgs : ["tsx", ...emuArgs],
+  (l) => Number(l.split(":").pop())
+)
+const ref = await start(process.execPath, [
+  REF,
+  "--mode",
+  "mp-builtin-offset",
+  "--prealloc-mib",
+  String(SIZE / 1048576)
+], (l) => JSON.parse(l).port)
 const result = { emulator: [], reference: [] }
 await runEmulator(emu.port, "warm")
 await runReference(ref.port)
@@ -104,11 +153,18 @@ for (let k = 0; k < RUNS; k++) {
   result.emulator.push(await runEmulator(emu.port, k))
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
-console.log(JSON.stringify({
-  sizeMiB: SIZE / 1048576, runs: RUNS, settleS: SETTLE / 1000, fsync: !args.includes("--no-fsync"),
-  emulatorMBps: result.emulator.map((x) => +x.toFixed(0)), referenceMBps: result.reference.map((x) => +x.toFixed(0)),
-  ratio: +(med(result.emulator) / med(result.reference)).toFixed(2), emulatorPeakRssMiB: +rss(emu.child.pid).toFixed(0)
-}))
+process.stdout.write(
+  JSON.stringify({
+    sizeMiB: SIZE / 1048576,
+    runs: RUNS,
+    settleS: SETTLE / 1000,
+    fsync: !args.includes("--no-fsync"),
+    emulatorMBps: result.emulator.map((x) => +x.toFixed(0)),
+    referenceMBps: result.reference.map((x) => +x.toFixed(0)),
+    ratio: +(med(result.emulator) / med(result.reference)).toFixed(2),
+    emulatorPeakRssMiB: +rss(emu.child.pid).toFixed(0)
+  }) + "\n"
+)
 emu.child.kill("SIGTERM")
 ref.child.kill("SIGTERM")
 agent.destroy()

@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import * as CosError from "@cos-v4/core/CosError"
+import type * as CosError from "@cos-v4/core/CosError"
 import type * as CosPath from "@cos-v4/core/CosPath"
 import * as Signature from "@cos-v4/core/Signature"
 import * as Either from "effect/Either"
@@ -120,9 +120,15 @@ export interface VerifyRequest {
  */
 export const verify = (
   request: VerifyRequest
-): Either.Either<Signature.ParsedSignature, { readonly reason: Exclude<CosError.ServerReason, "Unknown">; readonly detail: string }> => {
+): Either.Either<
+  Signature.ParsedSignature,
+  { readonly reason: Exclude<CosError.ServerReason, "Unknown">; readonly detail: string }
+> => {
   if (request.sign === undefined || request.sign === "") {
-    return Either.left({ reason: "SignatureMalformed", detail: "no signature (Authorization header or sign parameter)" })
+    return Either.left({
+      reason: "SignatureMalformed",
+      detail: "no signature (Authorization header or sign parameter)"
+    })
   }
   return Either.mapLeft(
     Signature.verify({

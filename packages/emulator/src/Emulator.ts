@@ -145,7 +145,9 @@ export const resolve = (options: Options = {}): Config => {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Emulator, ListenError | EmulatorStorage.StorageError, EmulatorStorage.EmulatorStorage> =>
+export const layer = (
+  options: Options = {}
+): Layer.Layer<Emulator, ListenError | EmulatorStorage.StorageError, EmulatorStorage.EmulatorStorage> =>
   Layer.scoped(
     Emulator,
     Effect.gen(function*() {
@@ -174,9 +176,11 @@ export const layer = (options: Options = {}): Layer.Layer<Emulator, ListenError 
           })
           s.on("request", listener.onRequest)
           s.on("checkContinue", listener.onCheckContinue)
+          s.on("clientError", listener.onClientError)
           s.once("error", (err) =>
             resume(Effect.fail(new ListenError({ host: cfg.host, port: cfg.port, detail: String(err) }))))
-          s.listen(cfg.port, cfg.host, () => resume(Effect.succeed(s)))
+          s.listen(cfg.port, cfg.host, () =>
+            resume(Effect.succeed(s)))
         }),
         (s) =>
           Effect.async<void>((resume) => {
@@ -197,5 +201,7 @@ export const layer = (options: Options = {}): Layer.Layer<Emulator, ListenError 
  * @since 0.1.0
  * @category layers
  */
-export const layerTest = (options: Omit<Options, "host" | "port"> = {}): Layer.Layer<Emulator, ListenError | EmulatorStorage.StorageError> =>
+export const layerTest = (
+  options: Omit<Options, "host" | "port"> = {}
+): Layer.Layer<Emulator, ListenError | EmulatorStorage.StorageError> =>
   layer({ ...options, host: "127.0.0.1", port: 0 }).pipe(Layer.provide(EmulatorStorage.layerMemory))

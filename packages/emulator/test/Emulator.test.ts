@@ -13,7 +13,13 @@ const port = Effect.map(Emulator.Emulator, (e) => e.port)
 const call = <A>(f: () => Promise<A>) => Effect.promise(f)
 const KiB512 = 524288
 
-const form = (p: number, path: string, fields: Record<string, string>, payload?: Buffer, headers?: Record<string, string>) =>
+const form = (
+  p: number,
+  path: string,
+  fields: Record<string, string>,
+  payload?: Buffer,
+  headers?: Record<string, string>
+) =>
   call(() =>
     h.postMultipart(
       p,
@@ -42,8 +48,14 @@ const expectReason = (
 
 const init = (p: number, path: string, size: number, extra: Record<string, string> = {}) =>
   form(p, path, { op: "upload_slice_init", filesize: String(size), slice_size: String(KiB512), ...extra })
-const data = (p: number, path: string, session: string, offset: number, bytes: Buffer, extra: Record<string, string> = {}) =>
-  form(p, path, { op: "upload_slice_data", session, offset: String(offset), ...extra }, bytes)
+const data = (
+  p: number,
+  path: string,
+  session: string,
+  offset: number,
+  bytes: Buffer,
+  extra: Record<string, string> = {}
+) => form(p, path, { op: "upload_slice_data", session, offset: String(offset), ...extra }, bytes)
 const finish = (p: number, path: string, session: string, size: number, extra: Record<string, string> = {}) =>
   form(p, path, { op: "upload_slice_finish", session, filesize: String(size), ...extra })
 const upload = (p: number, path: string, bytes: Buffer, extra: Record<string, string> = {}) =>
@@ -83,7 +95,10 @@ describe("Emulator", () => {
           yield* data(p, "/e/a.bin", s, 0, file.subarray(0, KiB512), { datamd5: "0".repeat(32) }),
           "Md5Mismatch"
         )
-        expectReason(yield* form(p, "/e/a.bin", { op: "upload_slice_data", session: s, offset: "0" }), "InvalidParameter")
+        expectReason(
+          yield* form(p, "/e/a.bin", { op: "upload_slice_data", session: s, offset: "0" }),
+          "InvalidParameter"
+        )
         assert.strictEqual((yield* data(p, "/e/a.bin", s, 0, file.subarray(0, KiB512))).json.code, 0)
         // idempotent re-send
         assert.strictEqual((yield* data(p, "/e/a.bin", s, 0, file.subarray(0, KiB512))).json.code, 0)
@@ -122,7 +137,9 @@ describe("Emulator", () => {
         // another content (the first file is stored now and would be an instant upload)
         const file2 = Buffer.concat([file.subarray(0, file.length - 1), Buffer.from([7])])
         const sha2 = h.sha1(file2)
-        const r = yield* init(p, "/e/c.bin", file2.length, { uploadparts: parts(["a".repeat(40), "b".repeat(40), sha2]) })
+        const r = yield* init(p, "/e/c.bin", file2.length, {
+          uploadparts: parts(["a".repeat(40), "b".repeat(40), sha2])
+        })
         // sha taken from the last datasha; the content matches it but not the intermediate states
         assert.strictEqual(r.json.code, 0, JSON.stringify(r.json))
         const s2 = r.json.data.session
@@ -230,7 +247,10 @@ describe("Emulator", () => {
         assert.strictEqual(copy.json.code, 0)
         assert.strictEqual((yield* call(() => h.get(p, h.url("/d/copy.txt")))).body.toString(), "a")
         expectReason(yield* form(p, "/d/a.txt", { op: "move", dest_fileid: "/d/b.txt" }), "PathConflict")
-        assert.strictEqual((yield* form(p, "/d/a.txt", { op: "move", dest_fileid: "/d/b.txt", to_over_write: "1" })).json.code, 0)
+        assert.strictEqual(
+          (yield* form(p, "/d/a.txt", { op: "move", dest_fileid: "/d/b.txt", to_over_write: "1" })).json.code,
+          0
+        )
         assert.strictEqual((yield* call(() => h.get(p, h.url("/d/b.txt")))).body.toString(), "a")
         expectReason(yield* form(p, "/d/a.txt", { op: "move", dest_fileid: "/d/q.txt" }), "NotFound")
         expectReason(yield* form(p, "/d/b.txt", { op: "move", dest_fileid: "/d/../q.txt" }), "InvalidPath")
@@ -280,7 +300,9 @@ describe("Emulator", () => {
         expectReason(yield* call(() => h.get(p, `/files/v2/999/${h.bucket}/x?op=stat`)), "AppIdMismatch")
         expectReason(yield* call(() => h.get(p, `/files/v2/${h.appId}/nobucket/x?op=stat`)), "NotFound")
         // the signature in the query (js), percent-encoded once
-        const viaQuery = yield* call(() => h.get(p, `${h.url("/s/a.txt")}?op=stat&sign=${encodeURIComponent(h.signMulti())}`))
+        const viaQuery = yield* call(() =>
+          h.get(p, `${h.url("/s/a.txt")}?op=stat&sign=${encodeURIComponent(h.signMulti())}`)
+        )
         assert.strictEqual(viaQuery.json.code, 0)
         // single-effect delete: once only; f percent-encoded as js does
         const once = h.signOnce(`/${h.appId}/${h.bucket}/s/a.txt`)
@@ -302,7 +324,8 @@ describe("Emulator", () => {
     it.effect("signature vectors of protocol.md §6.5 (expiry in the past)", () =>
       Effect.gen(function*() {
         const p = yield* port
-        const vector = "NcBvSkO5dteVIOj1vD1LoOCUbhhhPTEyNTAwMDAwMDAmaz1BS0lEdGVzdCZlPTE3MDAwMDA2MDAmdD0xNzAwMDAwMDAwJnI9" +
+        const vector =
+          "NcBvSkO5dteVIOj1vD1LoOCUbhhhPTEyNTAwMDAwMDAmaz1BS0lEdGVzdCZlPTE3MDAwMDA2MDAmdD0xNzAwMDAwMDAwJnI9" +
           "MTIzNDU2Nzg5JmY9LzEyNTAwMDAwMDAvYmt0L2Rpci9hJTIwYi50eHQmYj1ia3Q="
         const produced = Signature.signMulti({
           credentials: h.credentials,
@@ -315,7 +338,10 @@ describe("Emulator", () => {
         assert.strictEqual(Redacted.value(produced), vector)
         const path = "/dir/a%20b.txt"
         // the vector expired in 2023: refused for init...
-        expectReason(yield* form(p, path, { op: "upload_slice_init", filesize: "1" }, undefined, { Authorization: vector }), "AuthExpired")
+        expectReason(
+          yield* form(p, path, { op: "upload_slice_init", filesize: "1" }, undefined, { Authorization: vector }),
+          "AuthExpired"
+        )
         // ...but slice data of an open session does not re-check expiry (php/cpp/net reuse one signature):
         // the HMAC verifies and the request reaches the session lookup
         expectReason(
@@ -342,18 +368,39 @@ describe("Emulator", () => {
       Effect.gen(function*() {
         const p = yield* port
         const auth = (sign: string) => ({ Authorization: sign })
-        assert.strictEqual((yield* form(p, "/x.txt", { op: "upload" }, Buffer.from("x"), auth(h.signMulti()))).json.code, 0)
-        expectReason(yield* call(() => h.postJson(p, h.url("/x.txt"), { op: "delete" }, auth(h.signMulti()))), "SignatureScope")
+        assert.strictEqual(
+          (yield* form(p, "/x.txt", { op: "upload" }, Buffer.from("x"), auth(h.signMulti()))).json.code,
+          0
+        )
         expectReason(
-          yield* form(p, "/y.txt", { op: "upload" }, Buffer.from("x"), auth(h.signOnce(`/${h.appId}/${h.bucket}/y.txt`))),
+          yield* call(() => h.postJson(p, h.url("/x.txt"), { op: "delete" }, auth(h.signMulti()))),
           "SignatureScope"
         )
         expectReason(
-          yield* form(p, "/y.txt", { op: "upload_slice_data", session: "s", offset: "0" }, Buffer.from("x"), auth(h.signMulti("", -5))),
+          yield* form(
+            p,
+            "/y.txt",
+            { op: "upload" },
+            Buffer.from("x"),
+            auth(h.signOnce(`/${h.appId}/${h.bucket}/y.txt`))
+          ),
+          "SignatureScope"
+        )
+        expectReason(
+          yield* form(
+            p,
+            "/y.txt",
+            { op: "upload_slice_data", session: "s", offset: "0" },
+            Buffer.from("x"),
+            auth(h.signMulti("", -5))
+          ),
           "AuthExpired"
         )
         const once = h.signOnce(`/${h.appId}/${h.bucket}/x.txt`)
-        assert.strictEqual((yield* call(() => h.postJson(p, h.url("/x.txt"), { op: "delete" }, auth(once)))).json.code, 0)
+        assert.strictEqual(
+          (yield* call(() => h.postJson(p, h.url("/x.txt"), { op: "delete" }, auth(once)))).json.code,
+          0
+        )
       }))
   })
 
@@ -380,6 +427,13 @@ describe("Emulator", () => {
           )
         )
         expectReason(slow, "RequestTimeout")
+        // oversized headers and garbage still get a JSON envelope
+        const big = yield* call(() =>
+          h.raw(p, `GET ${h.url("/a.txt")}?op=stat HTTP/1.1\r\nX-Big: ${"a".repeat(20000)}\r\n\r\n`)
+        )
+        expectReason(big, "TooLarge", 431)
+        const garbage = yield* call(() => h.raw(p, "NOT HTTP AT ALL\r\n\r\n"))
+        expectReason(garbage, "InvalidParameter", 400)
       }))
   })
 })

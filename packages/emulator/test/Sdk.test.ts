@@ -30,7 +30,9 @@ describe("official SDK wire formats", () => {
         const path = "/py/big.bin"
         const asFile = (name: string, value: string | Buffer) => ({ name, value, filename: name })
         // py2 (dict order) init: slice_size, biz_attr, uploadparts, sha, filesize, insertOnly, op
-        const parts = JSON.stringify(vectorParts.map((x) => ({ datalen: x.datalen, datasha: x.datasha, offset: x.offset })))
+        const parts = JSON.stringify(
+          vectorParts.map((x) => ({ datalen: x.datalen, datasha: x.datasha, offset: x.offset }))
+        )
           .replace(/,/g, ", ").replace(/:/g, ": ")
         const init = yield* call(() =>
           h.postMultipart(p, h.url(path), [
@@ -172,7 +174,13 @@ describe("official SDK wire formats", () => {
         assert.strictEqual(list.headers["access-control-allow-origin"], "*")
         const init = yield* call(() =>
           h.postMultipart(p, q(), [
-            { name: "uploadparts", value: "[]" === "" ? "" : JSON.stringify([{ offset: 0, datalen: file.length, datasha: sha }]) },
+            {
+              name: "uploadparts",
+              value: JSON.stringify([
+                { offset: 0, datalen: slice, datasha: "463935c7eea4ca2705d0f481ecedb31f4d0f3a96" },
+                { offset: slice, datalen: 100, datasha: sha }
+              ])
+            },
             { name: "sha", value: sha },
             { name: "op", value: "upload_slice_init" },
             { name: "filesize", value: String(file.length) },
@@ -198,7 +206,11 @@ describe("official SDK wire formats", () => {
         ]
         // preflight of a slice
         const pre = yield* call(() =>
-          h.request(p, { method: "OPTIONS", path: q(), headers: { "access-control-request-method": "POST", origin: "http://x" } })
+          h.request(p, {
+            method: "OPTIONS",
+            path: q(),
+            headers: { "access-control-request-method": "POST", origin: "http://x" }
+          })
         )
         assert.strictEqual(pre.status, 204)
         assert.strictEqual(pre.headers["access-control-allow-origin"], "*")
@@ -283,7 +295,14 @@ describe("official SDK wire formats", () => {
             { name: "op", value: "upload_slice_init" },
             { name: "sha", value: sha },
             { name: "slice_size", value: "524288" },
-            { name: "uploadparts", value: JSON.stringify([{ datalen: 524288, datasha: "x".repeat(0) || "c06e92e6fd857cbc15287b711af2cf4128ccee65", offset: 0 }, { datalen: file.length - 524288, datasha: sha, offset: 524288 }]) + "\n" }
+            {
+              name: "uploadparts",
+              value: JSON.stringify([{
+                datalen: 524288,
+                datasha: "c06e92e6fd857cbc15287b711af2cf4128ccee65",
+                offset: 0
+              }, { datalen: file.length - 524288, datasha: sha, offset: 524288 }]) + "\n"
+            }
           ])
         )
         assert.strictEqual(init.json.code, 0, JSON.stringify(init.json))
@@ -297,7 +316,12 @@ describe("official SDK wire formats", () => {
               { name: "op", value: "upload_slice_data" },
               { name: "session", value: session },
               { name: "sha", value: sha },
-              { name: "filecontent", value: file.subarray(off, off + 524288), filename: "data", contentType: "application/octet-stream" }
+              {
+                name: "filecontent",
+                value: file.subarray(off, off + 524288),
+                filename: "data",
+                contentType: "application/octet-stream"
+              }
             ])
           )
           assert.strictEqual(res.json.code, 0)
@@ -341,7 +365,12 @@ describe("official SDK wire formats", () => {
               { name: "session", value: session },
               { name: "offset", value: String(off) },
               { name: "sha", value: sha },
-              { name: "fileContent", value: file.subarray(off, off + slice), filename: "a b+ü~!()'.txt", contentType: "application/octet-stream" }
+              {
+                name: "fileContent",
+                value: file.subarray(off, off + slice),
+                filename: "a b+ü~!()'.txt",
+                contentType: "application/octet-stream"
+              }
             ], o)
           )
           assert.strictEqual(res.json.code, 0)
@@ -365,7 +394,8 @@ describe("official SDK wire formats", () => {
       Effect.gen(function*() {
         const p = yield* port
         const mp = h.multipart([{ name: "op", value: "upload" }, { name: "filecontent", value: "proxied" }])
-        const head = `POST http://gz.file.myqcloud.com${h.url("/proxy/a.txt")} HTTP/1.1\r\nHost: gz.file.myqcloud.com\r\n` +
+        const head =
+          `POST http://gz.file.myqcloud.com${h.url("/proxy/a.txt")} HTTP/1.1\r\nHost: gz.file.myqcloud.com\r\n` +
           `Content-Type: ${mp.contentType}\r\nContent-Length: ${mp.body.length}\r\nConnection: close\r\n\r\n`
         const res = yield* call(() => h.raw(p, head, mp.body))
         assert.strictEqual(res.json.code, 0)
@@ -388,9 +418,17 @@ describe("official SDK wire formats", () => {
           ])
         )
         assert.strictEqual(up.json.code, 0)
-        assert.deepStrictEqual(Object.keys(up.json.data).sort(), ["access_url", "preview_url", "resource_path", "source_url", "url"])
+        assert.deepStrictEqual(Object.keys(up.json.data).sort(), [
+          "access_url",
+          "preview_url",
+          "resource_path",
+          "source_url",
+          "url"
+        ])
         const mv = yield* call(() =>
-          h.request(p, { path: `${h.url("/simple/a.txt")}?op=move&dest_fileid=${encodeURIComponent("/simple/b.txt")}&to_over_write=0` })
+          h.request(p, {
+            path: `${h.url("/simple/a.txt")}?op=move&dest_fileid=${encodeURIComponent("/simple/b.txt")}&to_over_write=0`
+          })
         )
         assert.strictEqual(mv.json.code, 0)
         assert.strictEqual((yield* download(p, "/simple/b.txt")).body.toString(), "hello simple")

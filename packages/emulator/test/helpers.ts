@@ -36,7 +36,14 @@ export const request = (
 ): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, method: options.method ?? "POST", path: options.path, headers: options.headers, agent: false },
+      {
+        host: "127.0.0.1",
+        port,
+        method: options.method ?? "POST",
+        path: options.path,
+        headers: options.headers,
+        agent: false
+      },
       (res) => {
         const chunks: Array<Buffer> = []
         res.on("data", (c: Buffer) => chunks.push(c))
@@ -114,7 +121,13 @@ export const multipart = (
   const boundary = options.boundary ?? `----b${crypto.randomBytes(8).toString("hex")}`
   const pieces: Array<Buffer> = [Buffer.from(options.preamble ?? "")]
   for (const p of parts) {
-    if (p.value === undefined) throw new Error(`multipart: part ${p.name} has no value in ${JSON.stringify(parts.map((x) => [x.name, String(x.value).slice(0, 30)]))}`)
+    if (p.value === undefined) {
+      throw new Error(
+        `multipart: part ${p.name} has no value in ${
+          JSON.stringify(parts.map((x) => [x.name, String(x.value).slice(0, 30)]))
+        }`
+      )
+    }
     let h = `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"`
     if (p.filename !== undefined) h += `; filename="${p.filename}"`
     h += "\r\n"

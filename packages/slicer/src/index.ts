@@ -48,13 +48,16 @@ export * as Signer from "./Signer.js"
  * content and the tail after it, and sends one `subarray` of that buffer (a copy is made only when the head
  * or tail do not fit).
  *
- * Time limits (read per request from `UploadOptions.RequestTimeout` / `UploadOptions.StallTimeout`):
- * - `Timeout`: the whole request (sending, waiting, reading the answer) took longer than `requestTimeout`.
- * - `Stalled`: no response headers within `stallTimeout` after the request was handed to the `HttpClient`,
- *   or the response body did not finish within `stallTimeout` after the headers arrived. (Through the
- *   `HttpClient` abstraction the bytes of the request body cannot be observed; the node `HttpClient` of
- *   `@cos-v4/node` also sets a socket idle timeout of the same window. An `HttpClient` may report its own
- *   stall as a `RequestError` whose `description` starts with `"stalled"`, which maps to `Stalled` too.)
+ * Time limits (read per request from `UploadOptions.RequestTimeout` / `UploadOptions.StallTimeout`), applied
+ * with one timer per request (each timer costs ~25 µs of CPU per request):
+ * - `Stalled` (when `stallTimeout < requestTimeout`, the default: 30 s vs 120 s): the complete answer (status,
+ *   headers and the small JSON envelope) did not arrive within `stallTimeout` after the request was handed to
+ *   the `HttpClient`. Through the `HttpClient` abstraction the bytes of the request body cannot be observed,
+ *   so this window also covers sending the body: pick it larger than a slice takes on the slowest link you
+ *   support. The node `HttpClient` of `@cos-v4/node` additionally sets a socket idle timeout of the same
+ *   window ("no bytes moving"); an `HttpClient` reports such a stall as a `RequestError` whose `description`
+ *   starts with `"stalled"` (or whose cause has code `ETIMEDOUT`), which maps to `Stalled` too.
+ * - `Timeout` (when `requestTimeout ≤ stallTimeout`): the same, with the request deadline.
  *
  * @since 0.1.0
  */

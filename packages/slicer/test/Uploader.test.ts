@@ -1,5 +1,6 @@
 import * as Sha1 from "@cos-v4/core/Sha1"
 import { assert, describe, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as Uploader from "../src/Uploader.js"
@@ -178,6 +179,34 @@ describe("Uploader: sizes and integrity modes", () => {
       ))
       assert.strictEqual(error._tag, "UploadFailed")
       if (error._tag === "UploadFailed") assert.strictEqual(error.failures.at(-1)?.reason, "Changed")
+    }))
+
+  it.effect("sha-at-init hashes first (Hashing events before Initialised)", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      const list = yield* Uploader.uploadWithProgress(
+        UploadSource.fromUint8Array(Fake.bytes(3 * S + 1)),
+        "/h",
+        sliceOpts
+      )
+        .pipe(Stream.runCollect, Effect.provide(Fake.layer(server)))
+      const tags = Chunk.toReadonlyArray(list).map((e) => e._tag)
+      assert.deepStrictEqual(tags.slice(0, 5), ["Hashing", "Hashing", "Hashing", "Hashing", "Initialised"])
+      const last = Chunk.toReadonlyArray(list)[3]
+      assert.deepStrictEqual(last?._tag === "Hashing" ? [last.bytesHashed, last.totalBytes] : [], [
+        3 * S + 1,
+        3 * S + 1
+      ])
+    }))
+
+  it.effect("a slice size that is not a multiple of 64 is refused up front", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      const error = yield* Effect.flip(
+        run(server, Uploader.upload(UploadSource.fromUint8Array(Fake.bytes(10)), "/x", { sliceSize: 1000 }))
+      )
+      assert.deepStrictEqual(error._tag === "InvalidArgument" ? error.reason : undefined, "InvalidSliceSize")
+      assert.strictEqual(server.log.length, 0)
     }))
 
   it.effect("an invalid target fails before anything is sent", () =>

@@ -17,7 +17,7 @@ import * as Schema from "effect/Schema"
 import * as crypto from "node:crypto"
 import * as Auth from "../Auth.js"
 import type { Config } from "./config.js"
-import { reject, type Reject } from "./reject.js"
+import { type Reject, reject } from "./reject.js"
 import { nameOf, type ObjectRecord, parentOf, type SessionRecord, type Store } from "./storage.js"
 import type { StorageError } from "./storageError.js"
 
@@ -67,7 +67,9 @@ const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1
 const decode = <A, I>(schema: Schema.Schema<A, I>, fields: Readonly<Record<string, string>>): Fx<A> =>
   Either.match(Schema.decodeUnknownEither(schema)(fields, { errors: "first" }), {
     onLeft: (e) =>
-      Effect.fail(reject("InvalidParameter", ParseResult.TreeFormatter.formatErrorSync(e).split("\n").slice(-2).join(" "))),
+      Effect.fail(
+        reject("InvalidParameter", ParseResult.TreeFormatter.formatErrorSync(e).split("\n").slice(-2).join(" "))
+      ),
     onRight: Effect.succeed
   })
 
@@ -120,7 +122,9 @@ export const make = (cfg: Config, store: Store) => {
 
   const sessionFor = (r: Request, id: string, now: number): Fx<SessionRecord> =>
     Effect.flatMap(store.getSession(id), (s) => {
-      if (s === undefined || s.expires <= now) return Effect.fail(reject("SessionNotFound", "unknown or expired session"))
+      if (s === undefined || s.expires <= now) {
+        return Effect.fail(reject("SessionNotFound", "unknown or expired session"))
+      }
       if (s.bucket !== bucketKey(r) || s.path !== r.path) {
         return Effect.fail(reject("SessionMismatch", "the session belongs to another path"))
       }
@@ -285,7 +289,10 @@ export const make = (cfg: Config, store: Store) => {
         return yield* reject("InvalidOffset", `offset ${f.offset} is not a slice boundary below ${s.filesize}`)
       }
       if (payload.length !== expected) {
-        return yield* reject("InvalidSliceLength", `the slice at ${f.offset} must be ${expected} bytes, got ${payload.length}`)
+        return yield* reject(
+          "InvalidSliceLength",
+          `the slice at ${f.offset} must be ${expected} bytes, got ${payload.length}`
+        )
       }
       let md5: string | undefined
       if (f.datamd5 !== undefined) {
@@ -419,7 +426,10 @@ export const make = (cfg: Config, store: Store) => {
       if (r.path === "/") return ok({ name: "", biz_attr: "", ctime: 0, mtime: 0, authority: "eInvalid" }, r.requestId)
       const o = yield* store.getObject(bucketKey(r), r.path)
       if (o !== undefined && o.kind === "dir") {
-        return ok({ name: nameOf(o.path), biz_attr: o.bizAttr, ctime: o.ctime, mtime: o.mtime, authority: o.authority }, r.requestId)
+        return ok(
+          { name: nameOf(o.path), biz_attr: o.bizAttr, ctime: o.ctime, mtime: o.mtime, authority: o.authority },
+          r.requestId
+        )
       }
       if (o !== undefined) {
         const info = accessInfo(r, o.path)
@@ -688,7 +698,10 @@ export const make = (cfg: Config, store: Store) => {
     })
     return run.pipe(
       Effect.catchTags({
-        Reject: (e) => Effect.succeed(errorReply(e.reason as Exclude<CosError.ServerReason, "Unknown">, e.detail, r.requestId, e.status)),
+        Reject: (e) =>
+          Effect.succeed(
+            errorReply(e.reason as Exclude<CosError.ServerReason, "Unknown">, e.detail, r.requestId, e.status)
+          ),
         StorageError: (e) =>
           Effect.as(
             Effect.logError("storage failure", e.detail),

@@ -6,12 +6,13 @@
  */
 import * as CosPath from "@cos-v4/core/CosPath"
 import * as Protocol from "@cos-v4/core/Protocol"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Runtime from "effect/Runtime"
 import * as crypto from "node:crypto"
 import type * as http from "node:http"
+import type * as stream from "node:stream"
 import type { Config } from "./config.js"
 import { errorReply, type Reply, type Request } from "./handlers.js"
 import * as multipart from "./multipart.js"
@@ -61,8 +62,8 @@ const queryPairs = (query: string): Array<[string, string]> => {
 
 const jsonValue = (v: unknown): string | undefined =>
   v === null || v === undefined ? undefined : typeof v === "string" ? v : typeof v === "object"
-  ? JSON.stringify(v)
-  : String(v)
+    ? JSON.stringify(v)
+    : String(v)
 
 type Body =
   | { readonly _tag: "Ok"; readonly pairs: Array<[string, string]>; readonly payload: Buffer | undefined }
@@ -131,6 +132,29 @@ const splitUrl = (raw: string): { pathname: string; query: string } => {
   return q < 0 ? { pathname: rest, query: "" } : { pathname: rest.slice(0, q), query: rest.slice(q + 1) }
 }
 
+/**
+ * Request bodies are read into pooled buffers (power-of-two sizes from 64 KiB to 8 MiB, a few kept per size):
+ * a new 1 MiB buffer per slice makes V8 run full collections over the whole (Effect-sized) heap.
+ */
+const pool = new Map<number, Array<Buffer>>()
+const keepPerSize = 8
+const acquire = (length: number): Buffer => {
+  if (length > 8 << 20) return Buffer.allocUnsafeSlow(length)
+  let size = 64 << 10
+  while (size < length) size *= 2
+  return pool.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size)
+}
+const release = (buffer: Buffer): void => {
+  const size = buffer.length
+  if (size > 8 << 20 || (size & (size - 1)) !== 0 || size < 64 << 10) return
+  let free = pool.get(size)
+  if (free === undefined) {
+    free = []
+    pool.set(size, free)
+  }
+  if (free.length < keepPerSize) free.push(buffer)
+}
+
 const newRequestId = () => crypto.randomBytes(12).toString("base64url")
 
 /** @internal */
@@ -169,7 +193,7 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
     if (length !== undefined && (!Number.isSafeInteger(length) || length > cfg.maxBodyBytes)) {
       return fail("TooLarge", `the body may be at most ${cfg.maxBodyBytes} bytes`, undefined, true)
     }
-    let buffer: Buffer | undefined = length !== undefined && length > 0 ? Buffer.allocUnsafe(length) : undefined
+    let buffer: Buffer | undefined = length !== undefined && length > 0 ? acquire(length) : undefined
     const chunks: Array<Buffer> = []
     let received = 0
     let done = false
@@ -195,10 +219,14 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
       if (done) return
       done = true
       req.setTimeout(0)
+      const pooled = buffer
       const body = buffer !== undefined ? buffer.subarray(0, received) : Buffer.concat(chunks, received)
       buffer = undefined
       const parsed = parseBody(body, req.headers["content-type"] ?? "")
-      if (parsed._tag === "Invalid") return fail("InvalidParameter", parsed.detail)
+      if (parsed._tag === "Invalid") {
+        if (pooled !== undefined) release(pooled)
+        return fail("InvalidParameter", parsed.detail)
+      }
       // body fields first, then the query string; case-insensitive names, the first occurrence wins
       const pairs = parsed.pairs
       let sign: string | undefined
@@ -223,6 +251,8 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
       }
       runCallback(handler(request), {
         onExit: (exit) => {
+          // the handler is done with the body (slices are written before the reply)
+          if (pooled !== undefined) release(pooled)
           if (Exit.isSuccess(exit)) send(res, exit.value, requestId)
           else send(res, errorReply("InternalError", "internal error", requestId), requestId)
         }
@@ -242,5 +272,29 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
     onRequest(req, res)
   }
 
-  return { onRequest, onCheckContinue }
+  /** Malformed requests and oversized headers still get a JSON envelope (node would answer a bare 400/431). */
+  const onClientError = (err: Error & { code?: string }, socket: stream.Duplex) => {
+    if (!socket.writable || err.code === "ECONNRESET") {
+      socket.destroy()
+      return
+    }
+    const requestId = newRequestId()
+    const overflow = err.code === "HPE_HEADER_OVERFLOW"
+    const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+    const reply = overflow
+      ? errorReply("TooLarge", "request headers too large", requestId, 431)
+      : timeout
+      ? errorReply("RequestTimeout", "the request took too long", requestId)
+      : errorReply("InvalidParameter", "malformed HTTP request", requestId, 400)
+    const body = JSON.stringify(reply.body)
+    const reason = overflow ? "Request Header Fields Too Large" : timeout ? "Request Timeout" : "Bad Request"
+    socket.end(
+      `HTTP/1.1 ${reply.status} ${reason}\r\nContent-Type: application/json\r\n` +
+        `Access-Control-Allow-Origin: *\r\nContent-Length: ${
+          Buffer.byteLength(body)
+        }\r\nConnection: close\r\n\r\n${body}`
+    )
+  }
+
+  return { onRequest, onCheckContinue, onClientError }
 }

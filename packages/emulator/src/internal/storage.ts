@@ -445,12 +445,13 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
         Effect.zipRight(
           Effect.sync(() => cache.delete(id)),
           Effect.zipRight(
-          run(sql.withTransaction(Effect.zipRight(
-            sql`DELETE FROM slices WHERE session = ${id}`,
-            sql`DELETE FROM sessions WHERE id = ${id}`
-          ))),
-          blobs.removeSession(id)
-        )),
+            run(sql.withTransaction(Effect.zipRight(
+              sql`DELETE FROM slices WHERE session = ${id}`,
+              sql`DELETE FROM sessions WHERE id = ${id}`
+            ))),
+            blobs.removeSession(id)
+          )
+        ),
       sweepExpired: (now) =>
         Effect.gen(function*() {
           const expired = yield* run(sql<{ id: string }>`SELECT id FROM sessions WHERE expires <= ${now}`)

@@ -97,6 +97,13 @@ export const upload = <R>(
   Effect.gen(function*() {
     const path = yield* parseTarget(target)
     const opts = yield* UploadOptions.resolve(options)
+    if (!Number.isSafeInteger(opts.sliceSize) || opts.sliceSize <= 0 || opts.sliceSize % 64 !== 0) {
+      return yield* new CosError.InvalidArgument({
+        reason: "InvalidSliceSize",
+        argument: "sliceSize",
+        detail: `${opts.sliceSize} is not a positive multiple of 64 (the documented sizes are 512 KiB, 1, 2 and 3 MiB)`
+      })
+    }
     const run = Effect.scoped(runUpload(source, path, opts, emit))
     // the references the transport reads per request follow the resolved options
     return yield* run.pipe(
