@@ -11,9 +11,9 @@ import * as Auth from "@cos-v4/emulator/Auth"
 import * as Emulator from "@cos-v4/emulator/Emulator"
 import * as EmulatorStorage from "@cos-v4/emulator/EmulatorStorage"
 import * as Cos from "@cos-v4/slicer/Cos"
+import * as Uploader from "@cos-v4/slicer/Uploader"
 import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
 import type * as UploadReceipt from "@cos-v4/slicer/UploadReceipt"
-import * as Uploader from "@cos-v4/slicer/Uploader"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -54,7 +54,6 @@ const connectionOptions = {
     Options.optional
   )
 }
-
 
 /** Runs `use` against the configured endpoint, or an embedded emulator when none is configured. */
 const withClient = <A, E>(
@@ -162,7 +161,11 @@ const uploadCommand = Command.make(
         )
       )
       if (info.type !== "File") {
-        return yield* new CosError.SourceError({ reason: "NotAFile", source: args.file, detail: `it is a ${info.type}` })
+        return yield* new CosError.SourceError({
+          reason: "NotAFile",
+          source: args.file,
+          detail: `it is a ${info.type}`
+        })
       }
       const options: UploadOptions.UploadOptions = {
         concurrency: args.concurrency,
@@ -274,7 +277,10 @@ const lsCommand = Command.make(
           const lines: Array<string> = []
           let context: string | undefined = undefined
           for (;;) {
-            const page: Protocol.ListData = yield* Cos.list(dir, { num: 199, ...(context === undefined ? {} : { context }) })
+            const page: Protocol.ListData = yield* Cos.list(dir, {
+              num: 199,
+              ...(context === undefined ? {} : { context })
+            })
             for (const e of page.infos) {
               entries.push(e)
               lines.push(
@@ -296,7 +302,8 @@ const rmCommand = Command.make(
   (args) =>
     withClient(
       args,
-      () => Effect.zipRight(Cos.remove(args.target), Effect.sync(() => process.stdout.write(`removed ${args.target}\n`))),
+      () =>
+        Effect.zipRight(Cos.remove(args.target), Effect.sync(() => process.stdout.write(`removed ${args.target}\n`))),
       { quiet: false }
     )
 ).pipe(Command.withDescription("delete a file, an empty directory, or an unfinished upload"))
@@ -379,7 +386,9 @@ const serveCommand = Command.make(
  * @category commands
  */
 export const command = Command.make("cos").pipe(
-  Command.withDescription("upload to Tencent COS (v4 JSON API) resumably; runs against an embedded emulator by default"),
+  Command.withDescription(
+    "upload to Tencent COS (v4 JSON API) resumably; runs against an embedded emulator by default"
+  ),
   Command.withSubcommands([uploadCommand, statCommand, lsCommand, rmCommand, mkdirCommand, serveCommand])
 )
 

@@ -106,7 +106,13 @@ export const of = (error: CosError.CosError): number => {
     case "TransportError":
       return Network
     case "HttpStatusError":
-      return error.status === 401 || error.status === 403 ? Auth : error.status === 404 ? NotFoundOrConflict : error.status >= 500 ? Network : Rejected
+      return error.status === 401 || error.status === 403
+        ? Auth
+        : error.status === 404
+        ? NotFoundOrConflict
+        : error.status >= 500
+        ? Network
+        : Rejected
     case "ProtocolError":
       return Rejected
     case "ServerError":

@@ -110,9 +110,9 @@ export const make = (label: string, options: { readonly quiet: boolean }): Effec
           total = event.totalBytes
           return update(event.bytesAcknowledged, "")
         case "Retrying": {
-          const note = `retrying ${event.op}${event.offset === undefined ? "" : ` @${event.offset}`} (attempt ${
-            event.attempt
-          }, in ${Duration.format(event.delay)}): ${event.error._tag}/${event.error.reason}`
+          const note = `retrying ${event.op}${
+            event.offset === undefined ? "" : ` @${event.offset}`
+          } (attempt ${event.attempt}, in ${Duration.format(event.delay)}): ${event.error._tag}/${event.error.reason}`
           return tty ? update(currentDone(bar), note) : line(`${label}: ${note}`)
         }
         case "Stalled": {

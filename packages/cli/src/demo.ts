@@ -6,8 +6,8 @@
  * @since 0.1.0
  */
 import * as Cos from "@cos-v4/slicer/Cos"
-import type * as UploadReceipt from "@cos-v4/slicer/UploadReceipt"
 import * as Uploader from "@cos-v4/slicer/Uploader"
+import type * as UploadReceipt from "@cos-v4/slicer/UploadReceipt"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"

@@ -124,14 +124,10 @@ const start = (cmd, argv, parse) =>
 const rss = (pid) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))[1]) / 1024
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-bench-"))
-const tsx = path.resolve(here, "../node_modules/.bin/tsx")
 const emuArgs = [path.resolve(here, "../src/bin.ts"), "--data-dir", dataDir, "--port", "0"]
 if (args.includes("--no-fsync")) emuArgs.push("--no-fsync")
-const emu = await start(
-  fs.existsSync(tsx) ? tsx : "npx",
-  fs.existsSync(tsx) ? emuArgs : ["tsx", ...emuArgs],
-  (l) => Number(l.split(":").pop())
-)
+// one process (no tsx launcher), so that the RSS below is the emulator's
+const emu = await start(process.execPath, ["--import", "tsx", ...emuArgs], (l) => Number(l.split(":").pop()))
 const ref = await start(process.execPath, [
   REF,
   "--mode",

@@ -75,7 +75,9 @@ export const layer = (
     auth: "lenient"
   }).pipe(Layer.provide(EmulatorStorage.layerDisk({ dataDir: path.resolve(resolved.dataDir) })))
   return Layer.unwrapEffect(
-    Effect.map(Emulator.Emulator, (e) =>
-      remote({ endpoint: e.url, appId: resolved.appId, bucket: resolved.bucket, secretId, secretKey }, options))
+    Effect.map(
+      Emulator.Emulator,
+      (e) => remote({ endpoint: e.url, appId: resolved.appId, bucket: resolved.bucket, secretId, secretKey }, options)
+    )
   ).pipe(Layer.provide(emulator))
 }

@@ -1,0 +1,350 @@
+// Emulator throughput vs the reference storing server, measured in the same run, alternating.
+//
+//   node packages/emulator/bench/emulator.bench.mjs [--size-mib 1024] [--runs 5] [--warmup-mib 2048]
+//        [--ref-warmup-mib 1024] [--variants default,no-fsync] [--file F] [--reference PATH] [--json]
+//
+// Emulator side: `node --import tsx packages/emulator/src/bin.ts --auth off …` (one long-lived process per variant;
+// `default` = the emulator's defaults, `no-fsync` adds --no-fsync), driven by the minimal v4 client of v4client.mjs
+// in this process (pipeline.mjs's design: pool of c+1 buffers, in-order SHA-1, 1 MiB slices, 4 in flight,
+// keep-alive agent) doing upload_slice_init → upload_slice_data × n → upload_slice_finish with the sha, then `stat`
+// to check that the stored file's sha is the client's. Each run goes to a new path; the previous run's file is
+// deleted first (as the reference's /reset drops its file).
+// Reference: one long-lived `../shared/bench-limits/server.mjs --mode mp-builtin-offset` and, per sample, a fresh
+// `../shared/bench-limits/pipeline.mjs --port P --runs 1 --warmup-mib W --verify --json` (the method of
+// ../shared/reference/effect-http-perf.md §3/§9). Missing reference → the rows are skipped with a note.
+// Figures: MB/s (10^6 B/s) of the slice phase (first read → last slice acknowledged; the span pipeline.mjs times),
+// also of the whole upload (init → finish acknowledged, which includes the emulator's SHA-1 of the assembled file),
+// the emulator's peak RSS (VmHWM of its process, reset before each timed run; also its lifetime peak), and CPU %.
+// A sample is repeated (up to twice) when other processes took more than 20 % of a core during it.
+// Only Node built-ins (tsx only to run the emulator's TypeScript).
+import { spawn } from "node:child_process"
+import fs from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import readline from "node:readline"
+import { fileURLToPath } from "node:url"
+import { ensureFile, V4Client } from "./v4client.mjs"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repoRoot = path.resolve(here, "../../..")
+const args = process.argv.slice(2)
+const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d)
+const SIZE = Number(opt("size-mib", 1024)) * 1048576
+const RUNS = Number(opt("runs", 5))
+const WARMUP = Number(opt("warmup-mib", 2048)) * 1048576
+const REF_WARMUP_MIB = Number(opt("ref-warmup-mib", 1024))
+const FILE = opt("file", path.join(os.tmpdir(), `cos-v4-bench-${SIZE / 1048576}m.bin`))
+const REF = path.resolve(repoRoot, opt("reference", "../shared/bench-limits/pipeline.mjs"))
+const VARIANTS = opt("variants", "default").split(",")
+const JSON_OUT = args.includes("--json")
+const BG_LIMIT = 20
+const say = (s) => process.stderr.write(`[emulator.bench] ${s}\n`)
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+  return { min: s[0], median, max: s[s.length - 1], n: s.length }
+}
+const procStat = () => {
+  const l = fs.readFileSync("/proc/stat", "latin1").split("\n")[0].trim().split(/\s+/).slice(1).map(Number)
+  return { total: l.reduce((a, b) => a + b, 0), idle: l[3] + l[4] }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+// user+sys seconds of a process (clock ticks of 1/100 s on Linux)
+const procCpuSec = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "latin1")
+  const x = f.slice(f.lastIndexOf(")") + 2).split(" ")
+  return (Number(x[11]) + Number(x[12])) / 100
+}
+const vmHWMMiB = (pid) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))[1]) / 1024
+const resetHWM = (pid) => {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, "5")
+    return true
+  } catch {
+    return false
+  }
+}
+// Wait (at most ~10 s) until other processes use < 15 % of a core; returns the last background CPU % seen.
+async function waitQuiet(limitPct = 15) {
+  let bg = 0
+  for (let k = 0; k < 20; k++) {
+    const a = procStat()
+    await sleep(300)
+    const b = procStat()
+    bg = (1 - (b.idle - a.idle) / (b.total - a.total)) * 200
+    if (bg < limitPct) break
+    await sleep(200)
+  }
+  return bg
+}
+
+function spawnLine(cmd, argv, opts) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], ...opts })
+    let err = ""
+    child.stderr.on("data", (c) => {
+      err = (err + c).slice(-4000)
+    })
+    readline.createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, line }))
+    child.once("exit", (c) => reject(new Error(`${path.basename(argv[argv.length - 1] ?? cmd)} exited ${c}: ${err}`)))
+  })
+}
+
+/** Starts the emulator (one process: node --import tsx) on port 0 with a fresh data dir. */
+export async function startEmulator(extraFlags = []) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "cos-v4-bench-emu-"))
+  const { child, line } = await spawnLine(process.execPath, [
+    "--import",
+    "tsx",
+    path.join(repoRoot, "packages/emulator/src/bin.ts"),
+    "--port",
+    "0",
+    "--data-dir",
+    dataDir,
+    "--appid",
+    "1250000000",
+    "--bucket",
+    "bkt",
+    "--auth",
+    "off",
+    ...extraFlags
+  ], { cwd: repoRoot })
+  const m = /^listening on http:\/\/([^:]+):(\d+)$/.exec(line.trim())
+  if (!m) throw new Error(`unexpected first line from the emulator: ${line}`)
+  child.stderr.resume()
+  return {
+    child,
+    port: Number(m[2]),
+    dataDir,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM")
+        await new Promise((r) => child.once("exit", r))
+      }
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+async function main() {
+  const t00 = Date.now()
+  say(`file ${FILE}: ${(await ensureFile(FILE, SIZE)) ? "created" : "kept"}`)
+  const haveRef = fs.existsSync(REF)
+  const note = haveRef ? undefined : `reference ${path.relative(repoRoot, REF)} not found: reference rows skipped`
+  if (note) say(note)
+
+  // ---- reference server (long-lived) ----
+  let ref
+  if (haveRef) {
+    const { child, line } = await spawnLine(process.execPath, [
+      path.join(path.dirname(REF), "server.mjs"),
+      "--mode",
+      "mp-builtin-offset",
+      "--prealloc-mib",
+      String(SIZE / 1048576)
+    ])
+    ref = { child, port: JSON.parse(line).port }
+  }
+  const pipeline = (warmupMiB) =>
+    new Promise((resolve, reject) => {
+      const p = spawn(process.execPath, [
+        REF,
+        "--port",
+        String(ref.port),
+        "--file",
+        FILE,
+        "--size-mib",
+        String(SIZE / 1048576),
+        "--runs",
+        "1",
+        "--warmup-mib",
+        String(warmupMiB),
+        "--verify",
+        "--keep",
+        "--json"
+      ], { stdio: ["ignore", "pipe", "inherit"] })
+      let out = ""
+      p.stdout.on("data", (c) => {
+        out += c
+      })
+      p.once("exit", (code) => {
+        if (code !== 0) return reject(new Error(`pipeline.mjs exited ${code}`))
+        const j = JSON.parse(out.trim().split("\n").pop())
+        const r = j.runs[0]
+        if (j.verified !== true) return reject(new Error("pipeline.mjs: the server's file did not verify"))
+        resolve({
+          mbps: r.mbps,
+          clientCpuPct: r.clientCpuPct,
+          serverCpuPct: r.serverCpuPct,
+          machineCpuPct: r.machineCpuPct,
+          bgCpuPct: r.machineCpuPct - r.clientCpuPct - r.serverCpuPct,
+          waitBgCpuPct: r.bgCpuPct,
+          clientPeakRssMiB: r.peakRssMiB,
+          sha1: j.sha1
+        })
+      })
+    })
+
+  // ---- emulators (one long-lived process per variant) ----
+  const emus = []
+  for (const v of VARIANTS) {
+    const flags = v === "default" ? [] : [`--${v}`]
+    const e = await startEmulator(flags)
+    const client = new V4Client({ port: e.port })
+    emus.push({ name: v, flags, e, client, prev: undefined, samples: [], lifetimePeak: 0, seq: 0 })
+  }
+  const emuRun = async (x, timed) => {
+    if (x.prev !== undefined) {
+      const d = await x.client.remove(x.prev)
+      if (d.code !== 0) throw new Error(`delete ${x.prev}: ${JSON.stringify(d)}`)
+    }
+    const cosPath = `/bench/run-${x.seq++}.bin`
+    const waitBg = timed ? await waitQuiet() : 0
+    const pid = x.e.child.pid
+    const hwmOk = resetHWM(pid)
+    const c0 = process.cpuUsage()
+    const sc0 = procCpuSec(pid)
+    const m0 = procStat()
+    const r = await x.client.upload(FILE, cosPath, SIZE)
+    const m1 = procStat()
+    const sec = Number(r.t.finished - r.t.start) / 1e9
+    const c = process.cpuUsage(c0)
+    const serverCpuPct = ((procCpuSec(pid) - sc0) / sec) * 100
+    const clientCpuPct = ((c.user + c.system) / 1e6 / sec) * 100
+    const machineCpuPct = (1 - (m1.idle - m0.idle) / (m1.total - m0.total)) * 200
+    const st = await x.client.stat(cosPath)
+    if (st.code !== 0 || st.data.sha !== r.sha || st.data.filesize !== SIZE) {
+      throw new Error(`stat ${cosPath}: ${JSON.stringify(st)} (client sha ${r.sha})`)
+    }
+    x.prev = cosPath
+    const peak = vmHWMMiB(pid)
+    x.lifetimePeak = Math.max(x.lifetimePeak, peak)
+    return {
+      mbps: SIZE / 1e6 / (Number(r.t.lastAck - r.t.initDone) / 1e9),
+      mbpsTotal: SIZE / 1e6 / sec,
+      finishMs: Number(r.t.finished - r.t.lastAck) / 1e6,
+      peakRssMiB: hwmOk ? peak : undefined,
+      clientCpuPct,
+      serverCpuPct,
+      machineCpuPct,
+      bgCpuPct: machineCpuPct - clientCpuPct - serverCpuPct,
+      waitBgCpuPct: waitBg,
+      verified: true,
+      sha1: r.sha
+    }
+  }
+  // repeat a disturbed sample (other processes > BG_LIMIT % of a core) up to twice
+  const sample = async (fn, label) => {
+    let s
+    for (let attempt = 0; attempt < 3; attempt++) {
+      s = await fn()
+      s.attempts = attempt + 1
+      if (s.bgCpuPct <= BG_LIMIT) break
+      say(`${label}: disturbed (${s.bgCpuPct.toFixed(0)} % background), repeating`)
+    }
+    s.disturbed = s.bgCpuPct > BG_LIMIT
+    return s
+  }
+
+  try {
+    // ---- warm-up (untimed) ----
+    say(`warm-up: ${WARMUP / 1048576} MiB per server`)
+    if (ref) await pipeline(Math.max(0, WARMUP / 1048576 - SIZE / 1048576))
+    for (const x of emus) {
+      for (let left = WARMUP; left > 0; left -= SIZE) await emuRun(x, false)
+    }
+    // ---- timed rounds, alternating (order rotated every round) ----
+    const refSamples = []
+    for (let k = 0; k < RUNS; k++) {
+      const order = [...(ref ? ["ref"] : []), ...emus.map((_, i) => i)]
+      for (let j = 0; j < k % order.length; j++) order.push(order.shift())
+      for (const o of order) {
+        if (o === "ref") {
+          const s = await sample(() => pipeline(REF_WARMUP_MIB), `round ${k} reference`)
+          refSamples.push(s)
+          say(`round ${k} reference: ${s.mbps.toFixed(0)} MB/s`)
+        } else {
+          const x = emus[o]
+          const s = await sample(() => emuRun(x, true), `round ${k} emulator ${x.name}`)
+          x.samples.push(s)
+          say(
+            `round ${k} emulator ${x.name}: ${s.mbps.toFixed(0)} MB/s slices, ${s.mbpsTotal.toFixed(0)} MB/s ` +
+              `init→finish, RSS ${s.peakRssMiB?.toFixed(0)} MiB`
+          )
+        }
+      }
+    }
+    const round = (x, d = 0) => (x === undefined ? undefined : Number(x.toFixed(d)))
+    const st = (xs, d = 0) => {
+      const s = stats(xs)
+      return { min: round(s.min, d), median: round(s.median, d), max: round(s.max, d), n: s.n }
+    }
+    const refMbps = ref ? stats(refSamples.map((s) => s.mbps)) : undefined
+    const out = {
+      sizeMiB: SIZE / 1048576,
+      sliceMiB: 1,
+      concurrency: 4,
+      runs: RUNS,
+      warmupMiB: WARMUP / 1048576,
+      refWarmupMiB: REF_WARMUP_MIB,
+      note,
+      elapsedSec: 0,
+      reference: ref
+        ? {
+          command: `node ${path.relative(repoRoot, REF)} --port P --runs 1 --warmup-mib ${REF_WARMUP_MIB} --verify ` +
+            `--json (server: server.mjs --mode mp-builtin-offset)`,
+          mbps: st(refSamples.map((s) => s.mbps)),
+          clientPeakRssMiB: st(refSamples.map((s) => s.clientPeakRssMiB), 1),
+          serverCpuPct: st(refSamples.map((s) => s.serverCpuPct)),
+          clientCpuPct: st(refSamples.map((s) => s.clientCpuPct)),
+          disturbed: refSamples.filter((s) => s.disturbed).length,
+          samples: refSamples
+        }
+        : undefined,
+      emulator: emus.map((x) => ({
+        variant: x.name,
+        flags: x.flags,
+        mbps: st(x.samples.map((s) => s.mbps)),
+        mbpsTotal: st(x.samples.map((s) => s.mbpsTotal)),
+        finishMs: st(x.samples.map((s) => s.finishMs)),
+        peakRssMiB: x.samples.every((s) => s.peakRssMiB !== undefined)
+          ? st(x.samples.map((s) => s.peakRssMiB), 1)
+          : undefined,
+        lifetimePeakRssMiB: round(x.lifetimePeak, 1),
+        serverCpuPct: st(x.samples.map((s) => s.serverCpuPct)),
+        clientCpuPct: st(x.samples.map((s) => s.clientCpuPct)),
+        ratio: refMbps ? round(stats(x.samples.map((s) => s.mbps)).median / refMbps.median, 2) : undefined,
+        ratioTotal: refMbps ? round(stats(x.samples.map((s) => s.mbpsTotal)).median / refMbps.median, 2) : undefined,
+        pairedRatio: ref ? st(x.samples.map((s, i) => s.mbps / refSamples[i].mbps), 2) : undefined,
+        verified: x.samples.every((s) => s.verified),
+        disturbed: x.samples.filter((s) => s.disturbed).length,
+        samples: x.samples
+      }))
+    }
+    out.elapsedSec = Math.round((Date.now() - t00) / 1000)
+    if (JSON_OUT) process.stdout.write(JSON.stringify(out) + "\n")
+    else {
+      const f = (s) => `${s.min} / ${s.median} / ${s.max}`
+      if (out.reference) console.log(`reference (pipeline.mjs → server.mjs mp-builtin-offset): ${f(out.reference.mbps)} MB/s`)
+      for (const e of out.emulator) {
+        console.log(
+          `emulator ${e.variant}: ${f(e.mbps)} MB/s (slices), ${f(e.mbpsTotal)} MB/s (init→finish), ratio ${e.ratio}×, ` +
+            `peak RSS ${e.peakRssMiB ? f(e.peakRssMiB) : "?"} MiB (lifetime ${e.lifetimePeakRssMiB})`
+        )
+      }
+    }
+  } finally {
+    for (const x of emus) {
+      x.client.close()
+      await x.e.stop()
+    }
+    if (ref) {
+      ref.child.kill("SIGTERM")
+      await new Promise((r) => ref.child.once("exit", r))
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()

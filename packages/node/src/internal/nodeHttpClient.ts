@@ -1,0 +1,391 @@
+/**
+ * A small `HttpClient.make` transport over node:http / node:https with a keep-alive agent (see
+ * effect-http-perf.md §7.3): bodies written as pieces with `req.write`, no AbortSignal handed to
+ * `http.request` (interruption destroys the request instead), and a socket idle timeout ("stall").
+ *
+ * @internal
+ */
+import { StallTimeout } from "@cos-v4/slicer/UploadOptions"
+import * as Cookies from "@effect/platform/Cookies"
+import * as Headers from "@effect/platform/Headers"
+import type * as HttpBody from "@effect/platform/HttpBody"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import { Readable } from "node:stream"
+
+/** @internal */
+export interface Options {
+  readonly maxSockets?: number | undefined
+  readonly maxFreeSockets?: number | undefined
+  readonly keepAliveMsecs?: number | undefined
+  readonly stallTimeout?: Duration.DurationInput | undefined
+  readonly https?: Https.AgentOptions | undefined
+}
+
+/**
+ * The cause of a request that saw no bytes move for the stall window (`code` `ETIMEDOUT`, like Node's own
+ * socket timeouts).
+ *
+ * @internal
+ */
+export class StallError extends Error {
+  readonly code = "ETIMEDOUT"
+  constructor(readonly stallMillis: number) {
+    super(`stalled: no bytes moved for ${stallMillis} ms`)
+    this.name = "StallError"
+  }
+}
+
+const stallDescription = (ms: number) => `stalled: no bytes moved for ${ms} ms`
+
+const stallMillisFrom = (context: Context.Context<never>, override: number | undefined): number => {
+  if (override !== undefined) return override
+  const d = Context.get(context, StallTimeout)
+  if (!Duration.isFinite(d)) return 0
+  return Math.max(1, Math.ceil(Duration.toMillis(d)))
+}
+
+type BodyBytes = { readonly _tag: "bytes"; readonly bytes: Buffer } | {
+  readonly _tag: "failed"
+  readonly error: HttpClientError.ResponseError
+}
+
+/** @internal */
+export class NodeClientResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  private result: BodyBytes | undefined = undefined
+  private waiters: Array<(result: BodyBytes) => void> | undefined = undefined
+  private cachedHeaders: Headers.Headers | undefined = undefined
+  private cachedCookies: Cookies.Cookies | undefined = undefined
+  /** set when the stall timer fired: body failures then carry the "stalled" description */
+  stalledMillis: number | undefined = undefined
+
+  /** kept: `source.socket` is detached once the body was read and the connection went back to the agent */
+  private readonly socket: { readonly remoteAddress?: string | undefined } | null
+
+  constructor(readonly request: HttpClientRequest.HttpClientRequest, readonly source: Http.IncomingMessage) {
+    super()
+    this.socket = source.socket
+  }
+
+  get status(): number {
+    return this.source.statusCode ?? 0
+  }
+
+  get headers(): Headers.Headers {
+    return this.cachedHeaders ??= Headers.fromInput(this.source.headers as Headers.Input)
+  }
+
+  get cookies(): Cookies.Cookies {
+    if (this.cachedCookies !== undefined) return this.cachedCookies
+    const header = this.source.headers["set-cookie"]
+    return this.cachedCookies = Array.isArray(header) ? Cookies.fromSetCookie(header) : Cookies.empty
+  }
+
+  get remoteAddress(): Option.Option<string> {
+    return Option.fromNullable(this.socket?.remoteAddress)
+  }
+
+  private error(reason: "Decode" | "EmptyBody", cause: unknown, description?: string): HttpClientError.ResponseError {
+    const stalled = this.stalledMillis
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason,
+      cause: stalled !== undefined ? new StallError(stalled) : cause,
+      ...(stalled !== undefined ?
+        { description: stallDescription(stalled) } :
+        description !== undefined ?
+        { description } :
+        {})
+    })
+  }
+
+  /** destroys the response when its body is still being received (e.g. abandoned or interrupted) */
+  abandon(): void {
+    if (!this.source.complete && !this.source.destroyed) this.source.destroy()
+  }
+
+  /** the whole body, read once (every body accessor shares it) */
+  get bytes(): Effect.Effect<Buffer, HttpClientError.ResponseError> {
+    return Effect.withFiberRuntime((fiber) => {
+      const result = this.result
+      if (result !== undefined) return result._tag === "bytes" ? Effect.succeed(result.bytes) : Effect.fail(result.error)
+      const max = Option.getOrUndefined(Context.get(fiber.currentContext, HttpIncomingMessage.MaxBodySize))
+      return Effect.async<Buffer, HttpClientError.ResponseError>((resume) => {
+        const waiter = (r: BodyBytes) => resume(r._tag === "bytes" ? Effect.succeed(r.bytes) : Effect.fail(r.error))
+        if (this.waiters !== undefined) {
+          this.waiters.push(waiter)
+        } else {
+          this.waiters = [waiter]
+          this.consume(max === undefined ? Infinity : Number(max))
+        }
+        return Effect.sync(() => {
+          const waiters = this.waiters
+          if (waiters === undefined) return
+          const i = waiters.indexOf(waiter)
+          if (i >= 0) waiters.splice(i, 1)
+          if (waiters.length === 0) {
+            this.waiters = undefined
+            this.settle({ _tag: "failed", error: this.error("Decode", new Error("body read interrupted")) })
+            this.abandon()
+          }
+        })
+      })
+    })
+  }
+
+  private settle(result: BodyBytes): void {
+    if (this.result !== undefined) return
+    this.result = result
+    const waiters = this.waiters
+    this.waiters = undefined
+    if (waiters !== undefined) for (const w of waiters) w(result)
+  }
+
+  private consume(maxBytes: number): void {
+    const source = this.source
+    const chunks: Array<Buffer> = []
+    let length = 0
+    const cleanup = () => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+      source.off("error", onError)
+      source.off("close", onClose)
+    }
+    const onData = (chunk: Buffer) => {
+      length += chunk.length
+      if (length > maxBytes) {
+        cleanup()
+        this.settle({ _tag: "failed", error: this.error("Decode", new Error(`body larger than ${maxBytes} bytes`)) })
+        source.destroy()
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length)
+      this.settle({ _tag: "bytes", bytes })
+    }
+    const onError = (cause: unknown) => {
+      cleanup()
+      this.settle({ _tag: "failed", error: this.error("Decode", cause) })
+    }
+    const onClose = () => {
+      cleanup()
+      this.settle({
+        _tag: "failed",
+        error: this.error("Decode", new Error("response closed before its end"), "response closed before its end")
+      })
+    }
+    source.on("data", onData)
+    source.on("end", onEnd)
+    source.on("error", onError)
+    source.on("close", onClose)
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.map(this.bytes, (b) => b.toString("utf8"))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => text === "" ? null : JSON.parse(text) as unknown,
+        catch: (cause) => this.error("Decode", cause)
+      }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => UrlParams.fromInput(new URLSearchParams(text)),
+        catch: (cause) => this.error("Decode", cause)
+      }))
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.map(this.bytes, (b) => {
+      const copy = new ArrayBuffer(b.length)
+      new Uint8Array(copy).set(b)
+      return copy
+    })
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.suspend(() => {
+      const result = this.result
+      if (result !== undefined) {
+        return result._tag === "bytes" ? Stream.succeed(result.bytes) : Stream.fail(result.error)
+      }
+      if (this.waiters !== undefined) return Stream.fromEffect(this.bytes)
+      // the body is streamed once; later body reads fail
+      this.settle({ _tag: "failed", error: this.error("Decode", new Error("the body was consumed as a stream")) })
+      return NodeStream.fromReadable<HttpClientError.ResponseError, Uint8Array>(
+        () => this.source,
+        (cause) => this.error("Decode", cause)
+      )
+    })
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.fail(
+      this.error("Decode", new Error("formData is not supported"), "formData is not supported by this HttpClient")
+    )
+  }
+
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status
+    })
+  }
+}
+
+type Pieces = ReadonlyArray<Uint8Array | string>
+
+const isPieceArray = (u: unknown): u is Pieces =>
+  Array.isArray(u) && u.every((p) => p instanceof Uint8Array || typeof p === "string")
+
+const bodyLength = (pieces: Pieces): number => {
+  let n = 0
+  for (const p of pieces) n += typeof p === "string" ? Buffer.byteLength(p) : p.length
+  return n
+}
+
+/** @internal */
+export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const agentOptions: Http.AgentOptions = {
+      keepAlive: true,
+      keepAliveMsecs: options.keepAliveMsecs ?? 1000,
+      maxSockets: options.maxSockets ?? 16,
+      maxFreeSockets: options.maxFreeSockets ?? options.maxSockets ?? 16
+    }
+    const httpAgent = yield* Effect.acquireRelease(
+      Effect.sync(() => new Http.Agent(agentOptions)),
+      (agent) => Effect.sync(() => agent.destroy())
+    )
+    // created on first use: most endpoints are one scheme
+    let httpsAgent: Https.Agent | undefined
+    yield* Effect.addFinalizer(() => Effect.sync(() => httpsAgent?.destroy()))
+    const stallOverride = options.stallTimeout === undefined ? undefined : (() => {
+      const d = Duration.decode(options.stallTimeout)
+      return Duration.isFinite(d) ? Math.max(1, Math.ceil(Duration.toMillis(d))) : 0
+    })()
+
+    const send = (
+      request: HttpClientRequest.HttpClientRequest,
+      url: URL,
+      signal: AbortSignal,
+      stallMs: number,
+      pieces: Pieces | Readable | undefined
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
+      Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
+        let headers: Http.OutgoingHttpHeaders = request.headers
+        if (pieces !== undefined && !(pieces instanceof Readable) && request.headers["content-length"] === undefined) {
+          headers = { ...request.headers, "content-length": String(bodyLength(pieces)) }
+        }
+        const requestOptions: Http.RequestOptions = { method: request.method, headers }
+        if (stallMs > 0) requestOptions.timeout = stallMs
+        let req: Http.ClientRequest
+        if (url.protocol === "https:") {
+          requestOptions.agent = httpsAgent ??= new Https.Agent({ ...agentOptions, ...options.https })
+          req = Https.request(url, requestOptions)
+        } else {
+          requestOptions.agent = httpAgent
+          req = Http.request(url, requestOptions)
+        }
+        let response: NodeClientResponse | undefined
+        let stalled = false
+        req.on("error", (cause) => {
+          if (response !== undefined) return // the response body reader reports it
+          resume(Effect.fail(
+            new HttpClientError.RequestError({
+              request,
+              reason: "Transport",
+              cause,
+              ...(stalled ? { description: stallDescription(stallMs) } : {})
+            })
+          ))
+        })
+        if (stallMs > 0) {
+          req.on("timeout", () => {
+            stalled = true
+            if (response !== undefined) response.stalledMillis = stallMs
+            req.destroy(new StallError(stallMs))
+          })
+        }
+        req.on("response", (res) => {
+          const r = new NodeClientResponse(request, res)
+          response = r
+          // HttpClient aborts the signal when an unread response is garbage collected or its body read is
+          // interrupted: release the connection then
+          signal.onabort = () => r.abandon()
+          resume(Effect.succeed(r))
+        })
+        if (pieces === undefined) {
+          req.end()
+        } else if (pieces instanceof Readable) {
+          pieces.on("error", (cause) => req.destroy(cause))
+          pieces.pipe(req)
+        } else {
+          const last = pieces.length - 1
+          for (let k = 0; k < last; k++) req.write(pieces[k]!)
+          if (last >= 0) req.end(pieces[last]!)
+          else req.end()
+        }
+        return Effect.sync(() => {
+          if (response === undefined) req.destroy()
+          else response.abandon()
+        })
+      })
+
+    const encodeError = (request: HttpClientRequest.HttpClientRequest, description: string, cause?: unknown) =>
+      Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause, description }))
+
+    return HttpClient.make((request, url, signal, fiber) => {
+      const stallMs = stallMillisFrom(fiber.currentContext, stallOverride)
+      const body: HttpBody.HttpBody = request.body
+      switch (body._tag) {
+        case "Empty":
+          return send(request, url, signal, stallMs, undefined)
+        case "Uint8Array":
+          return send(request, url, signal, stallMs, [body.body])
+        case "Raw": {
+          const raw = body.body
+          if (raw instanceof Uint8Array || typeof raw === "string") return send(request, url, signal, stallMs, [raw])
+          if (isPieceArray(raw)) return send(request, url, signal, stallMs, raw)
+          if (raw instanceof Readable) return send(request, url, signal, stallMs, raw)
+          if (raw !== null && typeof raw === "object" && Symbol.asyncIterator in raw) {
+            return send(request, url, signal, stallMs, Readable.from(raw as AsyncIterable<Uint8Array>))
+          }
+          return encodeError(request, "unsupported Raw body: expected Uint8Array pieces, a Readable or an iterable")
+        }
+        case "Stream":
+          return Effect.flatMap(
+            NodeStream.toReadable(body.stream),
+            (readable) => send(request, url, signal, stallMs, readable)
+          )
+        case "FormData":
+          return encodeError(request, "FormData bodies are not supported: send multipart bodies as Uint8Array pieces")
+      }
+    })
+  })
