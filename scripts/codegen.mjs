@@ -5,7 +5,7 @@ import path from "node:path"
 
 const check = process.argv.includes("--check")
 const root = path.resolve(import.meta.dirname, "..", "packages")
-let stale = []
+const stale = []
 for (const pkg of fs.readdirSync(root)) {
   const src = path.join(root, pkg, "src")
   if (!fs.existsSync(src)) continue

@@ -122,6 +122,9 @@ export const of = (error: CosError.CosError): number => {
       if (last === undefined) return Rejected
       if (last.tag === "TransportError") return Network
       if (last.tag === "SourceError") return Source
+      if (last.tag === "CheckpointError") return Checkpoint
+      if (last.tag === "InvalidArgument") return Usage
+      if (last.tag === "SigningError") return Auth
       if (last.tag === "HttpStatusError") return last.status !== undefined && last.status >= 500 ? Network : Rejected
       if (last.tag === "ServerError") return ofServerReason(last.reason)
       return Rejected

@@ -327,11 +327,15 @@ async function main() {
     if (JSON_OUT) process.stdout.write(JSON.stringify(out) + "\n")
     else {
       const f = (s) => `${s.min} / ${s.median} / ${s.max}`
-      if (out.reference) console.log(`reference (pipeline.mjs → server.mjs mp-builtin-offset): ${f(out.reference.mbps)} MB/s`)
+      if (out.reference) {
+        process.stdout.write(`reference (pipeline.mjs → server.mjs mp-builtin-offset): ${f(out.reference.mbps)} MB/s\n`)
+      }
       for (const e of out.emulator) {
-        console.log(
-          `emulator ${e.variant}: ${f(e.mbps)} MB/s (slices), ${f(e.mbpsTotal)} MB/s (init→finish), ratio ${e.ratio}×, ` +
-            `peak RSS ${e.peakRssMiB ? f(e.peakRssMiB) : "?"} MiB (lifetime ${e.lifetimePeakRssMiB})`
+        process.stdout.write(
+          `emulator ${e.variant}: ${f(e.mbps)} MB/s (slices), ${
+            f(e.mbpsTotal)
+          } MB/s (init→finish), ratio ${e.ratio}×, ` +
+            `peak RSS ${e.peakRssMiB ? f(e.peakRssMiB) : "?"} MiB (lifetime ${e.lifetimePeakRssMiB})\n`
         )
       }
     }

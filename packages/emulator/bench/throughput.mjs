@@ -121,6 +121,11 @@ const start = (cmd, argv, parse) =>
     readline.createInterface({ input: child.stdout }).once("line", (l) => resolve({ child, port: parse(l) }))
     child.once("exit", (c) => reject(new Error(`exited ${c}`)))
   })
+const cpuMs = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1].split(" ")
+  return (Number(f[11]) + Number(f[12])) * 10
+}
+const sysMs = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, "latin1").split(") ")[1].split(" ")[12]) * 10
 const rss = (pid) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "latin1"))[1]) / 1024
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-bench-"))
@@ -135,7 +140,16 @@ const ref = await start(process.execPath, [
   "--prealloc-mib",
   String(SIZE / 1048576)
 ], (l) => JSON.parse(l).port)
-const result = { emulator: [], reference: [] }
+const result = { emulator: [], reference: [], emulatorCpu: [], referenceCpu: [] }
+const sys = { emulator: [], reference: [] }
+const timed = async (pid, cpuList, f) => {
+  const c0 = cpuMs(pid)
+  const s0 = sysMs(pid)
+  const v = await f()
+  cpuList.push((cpuMs(pid) - c0) / (SIZE / SLICE))
+  ;(cpuList === result.emulatorCpu ? sys.emulator : sys.reference).push((sysMs(pid) - s0) / (SIZE / SLICE))
+  return v
+}
 await runEmulator(emu.port, "warm")
 await runReference(ref.port)
 // --settle S: wait S seconds before each timed run so that both servers write into memory the VM must supply
@@ -144,9 +158,9 @@ const SETTLE = Number(opt("settle", 0)) * 1000
 const settle = () => new Promise((r) => setTimeout(r, SETTLE))
 for (let k = 0; k < RUNS; k++) {
   await settle()
-  result.reference.push(await runReference(ref.port))
+  result.reference.push(await timed(ref.child.pid, result.referenceCpu, () => runReference(ref.port)))
   await settle()
-  result.emulator.push(await runEmulator(emu.port, k))
+  result.emulator.push(await timed(emu.child.pid, result.emulatorCpu, () => runEmulator(emu.port, k)))
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 process.stdout.write(
@@ -158,6 +172,11 @@ process.stdout.write(
     emulatorMBps: result.emulator.map((x) => +x.toFixed(0)),
     referenceMBps: result.reference.map((x) => +x.toFixed(0)),
     ratio: +(med(result.emulator) / med(result.reference)).toFixed(2),
+    // server CPU (user+sys, all threads) per slice, ms; includes the finish hashing for the emulator
+    emulatorCpuMsPerSlice: +med(result.emulatorCpu).toFixed(2),
+    referenceCpuMsPerSlice: +med(result.referenceCpu).toFixed(2),
+    emulatorSysMsPerSlice: +med(sys.emulator).toFixed(2),
+    referenceSysMsPerSlice: +med(sys.reference).toFixed(2),
     emulatorPeakRssMiB: +rss(emu.child.pid).toFixed(0)
   }) + "\n"
 )

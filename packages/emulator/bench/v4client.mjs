@@ -77,7 +77,9 @@ export class V4Client {
     let head = ""
     for (const [k, v] of Object.entries(fields)) head += this.field(k, v)
     const ct = { "content-type": `multipart/form-data; boundary=${this.boundary}` }
-    if (payload === undefined) return this.send("POST", cosPath, "", ct, [Buffer.from(`${head}--${this.boundary}--\r\n`)])
+    if (payload === undefined) {
+      return this.send("POST", cosPath, "", ct, [Buffer.from(`${head}--${this.boundary}--\r\n`)])
+    }
     head += `--${this.boundary}\r\nContent-Disposition: form-data; name="filecontent"; filename="blob"\r\n` +
       "Content-Type: application/octet-stream\r\n\r\n"
     return this.send("POST", cosPath, "", ct, [

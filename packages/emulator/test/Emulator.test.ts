@@ -186,6 +186,15 @@ describe("Emulator", () => {
         assert.strictEqual((yield* call(() => h.postJson(p, h.url("/i/open.bin"), { op: "delete" }))).json.code, 0)
         expectReason(yield* data(p, "/i/open.bin", open.json.data.session, 0, Buffer.alloc(10)), "SessionNotFound")
         assert.strictEqual((yield* init(p, "/i/open.bin", 10)).json.code, 0)
+        // concurrent inits for one path: exactly one session
+        const racing = yield* Effect.all([
+          init(p, "/i/race.bin", 10),
+          init(p, "/i/race.bin", 10),
+          init(p, "/i/race.bin", 10)
+        ], {
+          concurrency: "unbounded"
+        })
+        assert.deepStrictEqual(racing.map((a) => a.json.code).sort(), [-4019, -4019, 0])
         expectReason(yield* call(() => h.request(p, { path: "/files/v2/1/b/a/../x" })), "InvalidPath")
         expectReason(yield* call(() => h.request(p, { path: "/files/v2/1/b/a%2Fb" })), "InvalidPath")
         expectReason(yield* call(() => h.request(p, { path: "/other" })), "InvalidPath")

@@ -269,7 +269,13 @@ export const make = (cfg: Config, store: Store) => {
         insertOnly,
         ctime: now,
         expires: now + cfg.sessionTtlSeconds
-      })
+      }).pipe(
+        Effect.catchTag("StorageError", (e): Fx<never> =>
+          Effect.flatMap(store.sessionAt(bucketKey(r), r.path), (other): Fx<never> =>
+            other === undefined
+              ? Effect.fail(e)
+              : Effect.fail(reject("UploadNotFinished", "an unfinished slice upload exists for this path"))))
+      )
       return ok({ session: id, slice_size: sliceSize, serial_upload: 0 }, r.requestId)
     })
 

@@ -171,6 +171,7 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
         "access-control-allow-methods": "GET, POST, PUT, DELETE, HEAD, OPTIONS",
         "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "*",
         "access-control-max-age": "86400",
+        "content-type": "application/json",
         "content-length": 0
       })
       res.end()

@@ -400,7 +400,10 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
           run(sql`INSERT INTO sessions
             (id, bucket, path, parent, filesize, slice_size, sha, uploadparts, biz_attr, insert_only, ctime, expires)
             VALUES (${s.id}, ${s.bucket}, ${s.path}, ${parentOf(s.path)}, ${s.filesize}, ${s.sliceSize}, ${s.sha},
-              ${s.uploadParts}, ${s.bizAttr}, ${s.insertOnly ? 1 : 0}, ${s.ctime}, ${s.expires})`)
+              ${s.uploadParts}, ${s.bizAttr}, ${s.insertOnly ? 1 : 0}, ${s.ctime}, ${s.expires})`).pipe(
+            // e.g. a concurrent init for the same path won the UNIQUE (bucket, path): drop our file
+            Effect.tapError(() => Effect.ignore(blobs.removeSession(s.id)))
+          )
         ).pipe(Effect.tap(() => cache.set(s.id, s)), Effect.asVoid),
       writeSlice: (s, offset, data, expires) =>
         withLock(

@@ -1,0 +1,81 @@
+import * as Cos from "@cos-v4/slicer/Cos"
+import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
+import * as Uploader from "@cos-v4/slicer/Uploader"
+import * as Emulator from "@cos-v4/emulator/Emulator"
+import { assert, describe, layer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import * as NodeCos from "../src/NodeCos.js"
+import * as NodeUploadSource from "../src/NodeUploadSource.js"
+import { appId, bucket, credentials, emulatorCredentials, MiB, sha1OfFile, tempDir, writeFile } from "./helpers.js"
+
+const dir = tempDir("e2e")
+const slice = MiB
+
+const sizes: ReadonlyArray<readonly [string, number]> = [
+  ["0", 0],
+  ["1", 1],
+  ["slice-1", slice - 1],
+  ["slice", slice],
+  ["slice+1", slice + 1],
+  ["5 slices", 5 * slice],
+  ["20 MiB + 1", 20 * MiB + 1],
+  ["100 MiB", 100 * MiB]
+]
+
+const integrities: ReadonlyArray<UploadOptions.Integrity> = ["sha-at-init", "inline"]
+
+layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCredentials, auth: "strict" }), {
+  timeout: 60_000
+})("upload end to end against the emulator", (it) => {
+  describe.each(integrities)("integrity %s", (integrity) => {
+    it.effect.each(sizes)("%s: the receipt and stat carry the file's SHA-1", ([_name, size]) =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.Emulator
+        const file = Path.join(dir, `f-${size}.bin`)
+        if (!Fs.existsSync(file)) writeFile(file, size, size % 97)
+        const expected = sha1OfFile(file)
+        const target = `/e2e/${integrity}/${size}.bin`
+        const cos = NodeCos.layer({
+          endpoint: emulator.url,
+          appId,
+          bucket,
+          credentials,
+          checkpointDir: Path.join(dir, "checkpoints")
+        })
+        const run = Effect.gen(function*() {
+          // small sizes go through the slice protocol too (threshold 0) unless empty
+          const receipt = yield* Uploader.upload(NodeUploadSource.fromFile(file), target, {
+            integrity,
+            sliceSize: slice,
+            simpleUploadThreshold: 0
+          })
+          const stat = yield* Cos.stat(target)
+          return { receipt, stat }
+        })
+        const { receipt, stat } = yield* Effect.provide(run, cos)
+        assert.strictEqual(receipt.sha1, expected)
+        assert.strictEqual(receipt.fileSize, size)
+        assert.strictEqual(stat.sha, expected)
+        assert.strictEqual(stat.filesize ?? stat.filelen, size)
+        if (size > 0) {
+          assert.strictEqual(receipt.integrity, integrity)
+          assert.strictEqual(receipt.sliceCount, Math.ceil(size / slice))
+          assert.strictEqual(receipt.slicesSent + receipt.slicesSkipped, receipt.sliceCount)
+        }
+      }))
+  })
+
+  it.effect("uploadFile through NodeFileSystem (the layer's FileSystem) stores the same content", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const file = writeFile(Path.join(dir, "fs.bin"), 3 * slice + 17, 5)
+      const receipt = yield* Uploader.uploadFile(file, "/e2e/fs.bin", { simpleUploadThreshold: 0 }).pipe(
+        Effect.provide(
+          NodeCos.layer({ endpoint: emulator.url, appId, bucket, credentials, checkpointDir: Path.join(dir, "cp2") })
+        )
+      )
+      assert.strictEqual(receipt.sha1, sha1OfFile(file))
+    }))
+})

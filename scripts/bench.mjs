@@ -1,0 +1,351 @@
+#!/usr/bin/env node
+// `pnpm bench`: runs the whole benchmark suite and rewrites docs/benchmarks.md. Benchmarks are not tests: nothing
+// here runs in `pnpm test`.
+//
+//   node scripts/bench.mjs [--quick] [--only sha1,emulator,resume,uploader] [--out FILE]
+//
+// Steps (each a separate process printing one JSON document; raw results go to .bench-tmp/<step>.json):
+//   sha1      packages/core/bench/sha1.bench.mjs (tsx): SHA-1 implementations vs node:crypto, same process.
+//   emulator  packages/emulator/bench/emulator.bench.mjs: the emulator (minimal v4 client) vs
+//             ../shared/bench-limits/pipeline.mjs → server.mjs mp-builtin-offset, alternating, same run.
+//   resume    packages/emulator/bench/resume.bench.mjs: resume after a SIGKILLed client, instant upload.
+//   uploader  packages/node/bench/upload.bench.ts (tsx), when present: our uploader vs pipeline.mjs.
+// The full suite targets < 15 minutes on a 2-core machine; --quick is a smoke run (smaller files, fewer runs) that
+// writes .bench-tmp/benchmarks.quick.md instead of docs/benchmarks.md (unless --out is given).
+// The reference scripts are expected at ../shared/bench-limits/ (beside the repository); without them the
+// reference rows are skipped with a note.
+import { execFileSync, spawn } from "node:child_process"
+import fs from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const args = process.argv.slice(2)
+const opt = (n, d) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d)
+const QUICK = args.includes("--quick")
+const ONLY = opt("only", "sha1,emulator,resume,uploader").split(",")
+const TMP = path.join(root, ".bench-tmp")
+const OUT = path.resolve(root, opt("out", QUICK ? ".bench-tmp/benchmarks.quick.md" : "docs/benchmarks.md"))
+const REF_DIR = path.resolve(root, "../shared/bench-limits")
+const TSX = path.join(root, "node_modules/.bin/tsx")
+const say = (s) => process.stderr.write(`[bench] ${s}\n`)
+fs.mkdirSync(TMP, { recursive: true })
+
+const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(" ")
+const sh = (cmd, argv) => {
+  try {
+    return execFileSync(cmd, argv, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
+  } catch {
+    return undefined
+  }
+}
+
+// ---- the steps ----
+const uploaderBench = path.join(root, "packages/node/bench/upload.bench.ts")
+const STEPS = {
+  sha1: {
+    title: "SHA-1",
+    cmd: [TSX, "packages/core/bench/sha1.bench.mjs", "--json", `--size-mib=${QUICK ? 64 : 512}`, "--runs=5"],
+    timeoutMin: 5
+  },
+  emulator: {
+    title: "emulator throughput",
+    cmd: [
+      process.execPath,
+      "packages/emulator/bench/emulator.bench.mjs",
+      "--json",
+      ...(QUICK
+        ? ["--size-mib", "256", "--runs", "3", "--warmup-mib", "256", "--ref-warmup-mib", "256"]
+        : ["--size-mib", "1024", "--runs", "5", "--warmup-mib", "2048", "--ref-warmup-mib", "1024"]),
+      "--variants",
+      QUICK ? "default" : "default,no-fsync"
+    ],
+    timeoutMin: 8
+  },
+  resume: {
+    title: "resume and instant upload",
+    cmd: [
+      process.execPath,
+      "packages/emulator/bench/resume.bench.mjs",
+      "--json",
+      ...(QUICK ? ["--size-mib", "64", "--runs", "3"] : ["--size-mib", "256", "--runs", "5"])
+    ],
+    timeoutMin: 4
+  },
+  uploader: {
+    title: "uploader",
+    cmd: [TSX, "packages/node/bench/upload.bench.ts", "--json", ...(QUICK ? ["--quick"] : [])],
+    timeoutMin: 10,
+    skip: fs.existsSync(uploaderBench) ? undefined : "packages/node/bench/upload.bench.ts does not exist yet"
+  }
+}
+
+function runStep(id) {
+  const step = STEPS[id]
+  return new Promise((resolve) => {
+    const t0 = Date.now()
+    say(`${id}: ${step.cmd.map((a) => path.relative(root, a) || a).join(" ")}`)
+    const child = spawn(step.cmd[0], step.cmd.slice(1), { cwd: root, stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.on("data", (c) => {
+      out += c
+    })
+    const timer = setTimeout(() => {
+      say(`${id}: timed out after ${step.timeoutMin} min, stopping it`)
+      child.kill("SIGTERM")
+    }, step.timeoutMin * 60_000)
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer)
+      const sec = Math.round((Date.now() - t0) / 1000)
+      let json
+      const text = out.trim()
+      try {
+        json = JSON.parse(text)
+      } catch {
+        try {
+          json = JSON.parse(text.split("\n").pop())
+        } catch {
+          json = undefined
+        }
+      }
+      const error = code === 0 && json !== undefined
+        ? undefined
+        : `exited ${code ?? signal}${json === undefined ? ", no JSON on stdout" : ""}`
+      fs.writeFileSync(path.join(TMP, `${id}.json`), JSON.stringify({ id, sec, error, result: json }, null, 1))
+      say(`${id}: ${error ?? "ok"} in ${sec} s`)
+      resolve({ id, sec, error, result: json })
+    })
+  })
+}
+
+// ---- rendering ----
+const n0 = (x) => (x === undefined || x === null ? "–" : Number(x).toFixed(0))
+const n1 = (x) => (x === undefined || x === null ? "–" : Number(x).toFixed(1))
+const mmm = (s, f = n0) => (s === undefined ? "– | – | –" : `${f(s.min)} | ${f(s.median)} | ${f(s.max)}`)
+const ratio = (x) => (x === undefined || x === null ? "–" : `${Number(x).toFixed(2)}×`)
+
+function renderSha1(r) {
+  const lines = [
+    `SHA-1 over ${r.sizeMiB} MiB in memory, fed in ${r.chunkBytes / 1024} KiB chunks, one core; each implementation ` +
+    `runs its ${r.results[0]?.runs ?? "?"} timed runs after a correctness check, node:crypto first, in the same ` +
+    "process (MB = 10^6 bytes).",
+    "",
+    "| implementation | n | MB/s min | MB/s median | MB/s max | median vs node:crypto (same run) |",
+    "|---|---:|---:|---:|---:|---:|"
+  ]
+  for (const x of r.results) {
+    lines.push(
+      `| ${x.name} | ${x.runs} | ${x.minMBps} | ${x.medianMBps} | ${x.maxMBps} | ${ratio(x.vsNodeCrypto)} |`
+    )
+  }
+  return lines
+}
+
+function renderEmulator(r) {
+  const lines = [
+    `${r.sizeMiB} MiB file in the page cache, ${r.sliceMiB} MiB slices, ${r.concurrency} in flight, SHA-1 in the ` +
+    `client; ${r.runs} timed runs per row after ${r.warmupMiB} MiB of untimed uploads per server, reference and ` +
+    "emulator alternating (order rotated each round). Ratio = emulator median / reference median of this run; " +
+    "\"paired\" = min/median/max of the per-round ratios.",
+    ""
+  ]
+  if (r.note) lines.push(`> ${r.note}`, "")
+  lines.push(
+    "| what | n | MB/s min | MB/s median | MB/s max | ratio to reference | paired ratio min/med/max | server peak RSS MiB min/med/max | server CPU % (median) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  )
+  if (r.reference) {
+    lines.push(
+      `| reference: pipeline.mjs → server.mjs \`mp-builtin-offset\` | ${r.reference.mbps.n} | ${
+        mmm(r.reference.mbps)
+      } ` +
+        `| 1.00× | – | – | ${n0(r.reference.serverCpuPct.median)} |`
+    )
+  }
+  for (const e of r.emulator) {
+    const name = `emulator${e.flags.length ? ` \`${e.flags.join(" ")}\`` : " (defaults)"}`
+    const rss = e.peakRssMiB ? mmm(e.peakRssMiB).replaceAll(" | ", " / ") : "–"
+    const paired = e.pairedRatio
+      ? `${e.pairedRatio.min.toFixed(2)} / ${e.pairedRatio.median.toFixed(2)} / ${e.pairedRatio.max.toFixed(2)}`
+      : "–"
+    lines.push(
+      `| **${name}, slices** | ${e.mbps.n} | ${mmm(e.mbps)} | **${ratio(e.ratio)}** | ${paired} | ${rss} | ` +
+        `${n0(e.serverCpuPct.median)} |`,
+      `| ${name}, init → finish acknowledged | ${e.mbpsTotal.n} | ${mmm(e.mbpsTotal)} | ${ratio(e.ratioTotal)} | – | ` +
+        `(lifetime peak ${n0(e.lifetimePeakRssMiB)}) | – |`
+    )
+  }
+  lines.push("")
+  for (const e of r.emulator) {
+    const goal = e.ratio === undefined ? "no reference" : e.ratio >= 0.8 ? "met" : "**not met**"
+    lines.push(
+      `- emulator${e.flags.length ? ` ${e.flags.join(" ")}` : " (defaults)"}: goal ≥ 0.8× of the reference: ${goal}` +
+        ` (${ratio(e.ratio)}); finish (the emulator's SHA-1 of the assembled file) took ` +
+        `${n0(e.finishMs.median)} ms median; every run's \`stat\` sha matched the client's: ${e.verified}` +
+        (e.disturbed ? `; ${e.disturbed} sample(s) disturbed by other load` : "") + "."
+    )
+  }
+  if (r.reference?.disturbed) lines.push(`- reference: ${r.reference.disturbed} sample(s) disturbed by other load.`)
+  return lines
+}
+
+function renderResume(r) {
+  const lines = [
+    `${r.sizeMiB} MiB file, the minimal v4 client (packages/emulator/bench/v4client.mjs) as a fresh process per ` +
+    `upload against the emulator (defaults, \`--auth off\`); ${r.runs} timed rounds after one untimed round. ` +
+    "Times are wall-clock from the client's spawn (Node start-up included). The kill comes once half of the slices " +
+    `are acknowledged (${n0(r.killedAckedMiB.median)} MiB); the rerun lists the session's slices ` +
+    `(${n0(r.resume.slicesSkipped.median)} of ${r.sizeMiB} found, median), re-reads and re-hashes them in order ` +
+    "for the whole-file SHA-1, and sends the rest.",
+    "",
+    "| what | n | ms min | ms median | ms max | ratio (same run) |",
+    "|---|---:|---:|---:|---:|---:|",
+    `| fresh upload: first slice acknowledged | ${r.fresh.firstAckMs.n} | ${mmm(r.fresh.firstAckMs)} | 1.00× |`,
+    `| fresh upload: total (reference) | ${r.fresh.totalMs.n} | ${mmm(r.fresh.totalMs)} | 1.00× |`,
+    `| **resume after SIGKILL at ~50 %: first new slice acknowledged** | ${r.resume.firstNewAckMs.n} | ` +
+    `${mmm(r.resume.firstNewAckMs)} | ${ratio(r.resume.ratioFirstAck)} of fresh first ack |`,
+    `| **resume after SIGKILL at ~50 %: total** | ${r.resume.totalMs.n} | ${mmm(r.resume.totalMs)} | ` +
+    `${ratio(r.resume.ratioTotal)} of fresh total |`,
+    `| instant upload: SHA-1 of the file | ${r.instant.hashMs.n} | ${mmm(r.instant.hashMs)} | – |`,
+    `| instant upload: upload_slice_init round trip | ${r.instant.initMs.n} | ${mmm(r.instant.initMs, n1)} | – |`,
+    `| **instant upload: total (hash + init → access info)** | ${r.instant.totalMs.n} | ${mmm(r.instant.totalMs)} | ` +
+    `${ratio(r.instant.ratioTotal)} of fresh total |`
+  ]
+  return lines
+}
+
+// The uploader bench's JSON shape belongs to its author: every object with numeric min/median/max becomes a row,
+// named by its path (or a `label`/`name` key); a numeric `ratio*` sibling is shown next to it.
+function renderGeneric(r) {
+  const rows = []
+  const walk = (v, p) => {
+    if (v === null || typeof v !== "object") return
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${p}[${x?.label ?? x?.name ?? i}]`))
+    if (typeof v.min === "number" && typeof v.median === "number" && typeof v.max === "number") {
+      rows.push({ p, s: v })
+      return
+    }
+    for (const [k, x] of Object.entries(v)) {
+      if (k === "samples" || k === "runs" || k === "rows") continue
+      walk(x, p ? `${p}.${k}` : k)
+    }
+    for (const [k, x] of Object.entries(v)) {
+      if (/^ratio/i.test(k) && typeof x === "number") rows.push({ p: p ? `${p}.${k}` : k, ratio: x })
+    }
+  }
+  walk(r, "")
+  const lines = ["| figure | n | min | median | max |", "|---|---:|---:|---:|---:|"]
+  for (const x of rows) {
+    if (x.ratio !== undefined) lines.push(`| ${x.p} | – | – | ${ratio(x.ratio)} | – |`)
+    else lines.push(`| ${x.p} | ${x.s.n ?? x.s.runs ?? "–"} | ${n1(x.s.min)} | ${n1(x.s.median)} | ${n1(x.s.max)} |`)
+  }
+  const notes = Object.entries(r).filter(([k, v]) => /note|description/i.test(k) && typeof v === "string")
+  for (const [, v] of notes) lines.push("", `> ${v}`)
+  return lines
+}
+
+async function main() {
+  const t0 = Date.now()
+  const startLoad = loadavg()
+  const commit = sh("git", ["rev-parse", "--short", "HEAD"])
+  const dirty = sh("git", ["status", "--porcelain"])
+  const haveRef = fs.existsSync(path.join(REF_DIR, "pipeline.mjs")) && fs.existsSync(path.join(REF_DIR, "server.mjs"))
+  if (!haveRef) say(`reference scripts not found in ${REF_DIR}: reference rows will be skipped`)
+  const results = {}
+  for (const id of Object.keys(STEPS)) {
+    if (!ONLY.includes(id)) continue
+    if (STEPS[id].skip) {
+      say(`${id}: skipped: ${STEPS[id].skip}`)
+      results[id] = { id, skipped: STEPS[id].skip }
+      continue
+    }
+    results[id] = await runStep(id)
+  }
+  const totalSec = Math.round((Date.now() - t0) / 1000)
+  const cpus = os.cpus()
+  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z")
+
+  const section = (id, title, render) => {
+    const r = results[id]
+    const out = [`## ${title}`, ""]
+    if (r === undefined) out.push(`Not run (\`--only\`).`)
+    else if (r.skipped) out.push(`Skipped: ${r.skipped}.`)
+    else if (r.error || r.result === undefined) {
+      out.push(`**Failed** (${r.error}); see \`.bench-tmp/${id}.json\` and the run's stderr.`)
+    } else {
+      try {
+        out.push(...render(r.result))
+      } catch (e) {
+        out.push(`Could not render the result (${e.message}); raw JSON in \`.bench-tmp/${id}.json\`.`)
+      }
+    }
+    out.push("")
+    return out
+  }
+  const doc = [
+    "# Benchmarks",
+    "",
+    `Generated by \`pnpm bench${
+      QUICK ? " --quick" : ""
+    }\` (\`node scripts/bench.mjs\`) on ${date}; rewritten on every ` +
+    "run, do not edit by hand. Benchmarks are not tests and never run in `pnpm test`. Absolute figures drift " +
+    "between machines and runs, so every figure that has a reference is also given as a ratio to that reference " +
+    "measured **in the same run** (references: `../shared/bench-limits/`, beside the repository). Each figure is " +
+    "min / median / max over n runs after a warm-up; MB = 10^6 bytes.",
+    "",
+    ...(QUICK ? ["> **Quick smoke run** (smaller files, fewer runs): not representative.", ""] : []),
+    "## Machine",
+    "",
+    `- CPU: ${cpus.length} × ${cpus[0]?.model.trim() ?? "?"}; RAM ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    `- Node ${process.version}, ${os.type()} ${os.release()} (${os.arch()})`,
+    `- Commit ${commit ?? "?"}${dirty ? " with uncommitted changes" : ""}; suite took ${
+      Math.floor(totalSec / 60)
+    } min ` +
+    `${totalSec % 60} s`,
+    `- Load average at start: ${startLoad}; at end: ${loadavg()}. Samples during which other processes used more ` +
+    "than 20 % of a core are repeated (up to twice) and counted as disturbed below.",
+    ...(haveRef ? [] : ["- **The reference scripts were not found: reference rows are skipped.**"]),
+    "",
+    ...section("emulator", "Emulator throughput vs the reference storing server", renderEmulator),
+    ...section("uploader", "Uploader (our client + emulator) vs the hand-written pipeline", renderGeneric),
+    ...section("resume", "Resume after a killed client, and instant upload", renderResume),
+    ...section("sha1", "SHA-1 implementations vs node:crypto", renderSha1),
+    "## How to reproduce",
+    "",
+    "```sh",
+    "# with ../shared/bench-limits/ beside the repository (pipeline.mjs, server.mjs)",
+    "pnpm install",
+    "pnpm bench            # full suite, < 15 min on 2 cores; rewrites docs/benchmarks.md",
+    "pnpm bench --quick    # smoke run, 1–2 min; writes .bench-tmp/benchmarks.quick.md",
+    "pnpm bench --only emulator,resume   # a subset (sha1, emulator, resume, uploader)",
+    "```",
+    "",
+    "Raw JSON of each step is in `.bench-tmp/<step>.json`. The steps also run alone:",
+    "",
+    "```sh",
+    "node_modules/.bin/tsx packages/core/bench/sha1.bench.mjs --size-mib=512 --runs=5",
+    "node packages/emulator/bench/emulator.bench.mjs --size-mib 1024 --runs 5 --variants default,no-fsync",
+    "node packages/emulator/bench/resume.bench.mjs --size-mib 256 --runs 5",
+    "node_modules/.bin/tsx packages/node/bench/upload.bench.ts",
+    "```",
+    "",
+    "Method: the emulator bench drives the emulator (`node --import tsx packages/emulator/src/bin.ts --auth off`) " +
+    "with a minimal hand-written v4 client built like `pipeline.mjs` (`packages/emulator/bench/v4client.mjs`: pool " +
+    "of c+1 slice buffers, whole-file SHA-1 in order, 1 MiB slices, 4 in flight, keep-alive `node:http` agent, " +
+    "multipart bodies written as head/slice/tail pieces; `upload_slice_init` → `upload_slice_data` × n → " +
+    "`upload_slice_finish` with the sha, then `stat` to check the stored sha). The reference is one long-lived " +
+    "`server.mjs --mode mp-builtin-offset` and a fresh `pipeline.mjs --port P --runs 1 --warmup-mib W --verify` per " +
+    "sample (the method of the shared effect-http-perf study). \"Slices\" times the span `pipeline.mjs` times (first " +
+    "read → last slice acknowledged); \"init → finish\" adds the init and finish requests, and finish includes the " +
+    "emulator's SHA-1 of the assembled file. Peak RSS is the emulator process's VmHWM, reset before each timed run.",
+    ""
+  ]
+  fs.mkdirSync(path.dirname(OUT), { recursive: true })
+  fs.writeFileSync(OUT, doc.join("\n"))
+  fs.writeFileSync(path.join(TMP, "summary.json"), JSON.stringify({ date, quick: QUICK, totalSec, results }, null, 1))
+  say(`wrote ${path.relative(root, OUT)} in ${totalSec} s total`)
+  if (Object.values(results).some((r) => r.error)) process.exitCode = 1
+}
+
+await main()
