@@ -4,7 +4,7 @@ import tsPlugin from "@typescript-eslint/eslint-plugin"
 
 export default [
   {
-    ignores: ["**/node_modules/**", "**/build/**", "**/dist/**", "**/*.d.ts", ".cos-data/**", "**/.bench-tmp/**"]
+    ignores: ["packages/node/examples/docs/**", "**/node_modules/**", "**/build/**", "**/dist/**", "**/*.d.ts", ".cos-data/**", "**/.bench-tmp/**"]
   },
   {
     files: ["**/*.ts", "**/*.mjs"],

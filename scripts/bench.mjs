@@ -59,9 +59,11 @@ const STEPS = {
         ? ["--size-mib", "256", "--runs", "3", "--warmup-mib", "256", "--ref-warmup-mib", "256"]
         : ["--size-mib", "1024", "--runs", "5", "--warmup-mib", "2048", "--ref-warmup-mib", "1024"]),
       "--variants",
-      QUICK ? "default" : "default,no-fsync"
+      QUICK ? "default" : "default,no-fsync",
+      "--max-attempts",
+      QUICK ? "1" : "3"
     ],
-    timeoutMin: 8
+    timeoutMin: 10
   },
   resume: {
     title: "resume and instant upload",

@@ -27,7 +27,43 @@ for (const pkg of fs.readdirSync(root)) {
     else fs.writeFileSync(file, out)
   }
 }
+// Every ```ts block of README.md and docs/*.md becomes a file under packages/node/examples/docs/, so that
+// `pnpm check` type-checks the documentation's code (the node package can see every other package).
+const repo = path.resolve(import.meta.dirname, "..")
+const examplesDir = path.join(repo, "packages", "node", "examples", "docs")
+const docs = [
+  "README.md",
+  ...fs.readdirSync(path.join(repo, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)
+]
+const wanted = new Map()
+for (const doc of docs.sort()) {
+  const text = fs.readFileSync(path.join(repo, doc), "utf8")
+  const blocks = [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1])
+  blocks.forEach((code, i) => {
+    const name = `${path.basename(doc, ".md")}-${i + 1}.ts`
+    wanted.set(name, `// Generated from ${doc} (code block ${i + 1}) by scripts/codegen.mjs: do not edit.\n${code}`)
+  })
+}
+const existing = fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir).filter((f) => f.endsWith(".ts")) : []
+for (const f of existing) {
+  if (!wanted.has(f)) {
+    if (check) stale.push(`packages/node/examples/docs/${f}`)
+    else fs.rmSync(path.join(examplesDir, f))
+  }
+}
+for (const [name, content] of wanted) {
+  const file = path.join(examplesDir, name)
+  const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : ""
+  if (current !== content) {
+    if (check) stale.push(`packages/node/examples/docs/${name}`)
+    else {
+      fs.mkdirSync(examplesDir, { recursive: true })
+      fs.writeFileSync(file, content)
+    }
+  }
+}
+
 if (stale.length > 0) {
-  console.error(`stale barrels (run pnpm codegen): ${stale.join(", ")}`)
+  console.error(`stale generated files (run pnpm codegen): ${stale.join(", ")}`)
   process.exit(1)
 }

@@ -7,11 +7,13 @@
  *
  * @since 0.1.0
  */
+import * as Sha1 from "@cos-v4/core/Sha1"
 import * as SlicePlan from "@cos-v4/core/SlicePlan"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -140,7 +142,8 @@ export const resolve = (options: Options = {}): Config => {
 
 /**
  * Starts the emulator in the layer's scope (closed, with its connections, when the scope closes) and sweeps
- * expired sessions and replay records in the background.
+ * expired sessions and replay records in the background. When a `Sha1` service is in the context (e.g. the native
+ * one of `@cos-v4/node`), it recomputes `uploadparts` states at finish; otherwise core's pure-TS SHA-1 does.
  *
  * @since 0.1.0
  * @category layers
@@ -164,8 +167,14 @@ export const layer = (
         Effect.delay(Duration.millis(cfg.sweepIntervalMs)),
         Effect.forkScoped
       )
+      // `uploadparts` states are recomputed with the provided SHA-1 (e.g. @cos-v4/node's native one), else pure TS
+      const sha1 = yield* Effect.serviceOption(Sha1.Sha1)
       const runtime = yield* Effect.runtime<never>()
-      const listener = server.makeListener(cfg, handlers.make(cfg, store), runtime)
+      const listener = server.makeListener(
+        cfg,
+        handlers.make(cfg, store, Option.match(sha1, { onNone: () => Sha1.make, onSome: (s) => s.make })),
+        runtime
+      )
       const srv = yield* Effect.acquireRelease(
         Effect.async<http.Server, ListenError>((resume) => {
           const s = http.createServer({

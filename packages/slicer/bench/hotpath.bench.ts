@@ -9,21 +9,23 @@
  * Per timed run: VmHWM is reset through /proc/self/clear_refs first (as pipeline.mjs does); reports MB/s
  * (10^6 bytes), peak RSS and client CPU.
  */
-import * as NodeSha1 from "@cos-v4/node/NodeSha1"
-import * as NodeHttpClient from "@cos-v4/node/NodeHttpClient"
-import * as NodeUploadSource from "@cos-v4/node/NodeUploadSource"
 import * as CheckpointStore from "@cos-v4/slicer/CheckpointStore"
 import * as CosConfig from "@cos-v4/slicer/CosConfig"
 import * as Signer from "@cos-v4/slicer/Signer"
 import * as Transport from "@cos-v4/slicer/Transport"
 import * as Uploader from "@cos-v4/slicer/Uploader"
 import * as UploadSource from "@cos-v4/slicer/UploadSource"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
+// the node package depends on the slicer, not the other way round: reach it by path
+import * as NodeHttpClient from "../../node/src/NodeHttpClient.js"
+import * as NodeSha1 from "../../node/src/NodeSha1.js"
+import * as NodeUploadSource from "../../node/src/NodeUploadSource.js"
+// @ts-expect-error -- no types through a dist path
+import * as NodeFileSystem from "../../node/node_modules/@effect/platform-node/dist/esm/NodeFileSystem.js"
 
 const args = process.argv.slice(2)
 const opt = (n: string, d: string) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1]! : d)
@@ -56,7 +58,7 @@ const layer = Transport.layer.pipe(
     NodeHttpClient.layer({ maxSockets: Math.max(16, 2 * CONC) })
   )),
   Layer.provideMerge(CosConfig.layer({ endpoint: ENDPOINT, appId, bucket })),
-  Layer.merge(Layer.mergeAll(CheckpointStore.layerMemory, NodeSha1.layer, NodeFileSystem.layer))
+  Layer.merge(Layer.mergeAll(CheckpointStore.layerMemory, NodeSha1.layer, NodeFileSystem.layer as Layer.Layer<never>))
 )
 const runtime = ManagedRuntime.make(layer)
 
@@ -80,7 +82,7 @@ const stats = (xs: Array<number>) => {
 
 const main = async () => {
   for (let done = 0; done < WARMUP; done += SIZE) await once()
-  const runs: Array<{ mbps: number; peakRssMiB: number; cpuPct: number; seconds: number }> = []
+  const runs: Array<{ cpuMsPerMB: number; mbps: number; peakRssMiB: number; cpuPct: number; seconds: number }> = []
   for (let r = 0; r < RUNS; r++) {
     resetHWM()
     const cpu0 = process.cpuUsage()
@@ -89,6 +91,7 @@ const main = async () => {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9
     const cpu = process.cpuUsage(cpu0)
     runs.push({
+      cpuMsPerMB: Math.round((cpu.user + cpu.system) / 1e3 / (SIZE / 1e6) * 1000) / 1000,
       mbps: Math.round(SIZE / 1e6 / seconds),
       peakRssMiB: Math.round(vmHWMKiB() / 1024),
       cpuPct: Math.round((cpu.user + cpu.system) / 1e4 / seconds),
@@ -101,12 +104,13 @@ const main = async () => {
     sizeMiB: SIZE / 1048576,
     mbps: stats(runs.map((r) => r.mbps)),
     peakRssMiB: stats(runs.map((r) => r.peakRssMiB)),
+    cpuMsPerMB: stats(runs.map((r) => r.cpuMsPerMB)),
     runs
   }
   if (flag("json")) console.log(JSON.stringify(out))
   else {
     console.log(`${out.label} ${INTEGRITY}: ${JSON.stringify(out.mbps)} MB/s, rss ${JSON.stringify(out.peakRssMiB)}`)
-    for (const r of runs) console.log(`  run ${r.mbps} MB/s rss ${r.peakRssMiB} MiB cpu ${r.cpuPct}%`)
+    for (const r of runs) console.log(`  run ${r.mbps} MB/s rss ${r.peakRssMiB} MiB cpu ${r.cpuPct}% ${r.cpuMsPerMB} ms/MB`)
   }
   await runtime.dispose()
 }

@@ -29,6 +29,26 @@ export * as Cos from "./Cos.js"
 export * as CosConfig from "./CosConfig.js"
 
 /**
+ * An in-memory COS v4 server behind an `HttpClient`, for tests (ours and yours): it answers the upload
+ * operations (`upload`, `upload_slice_init` / `_data` / `_list` / `_finish`, `stat`, `delete`) with the
+ * protocol's envelopes, keeps files and unfinished sessions in maps you can inspect, and logs every request.
+ * No socket, no real time: it runs under `TestClock`.
+ *
+ * ```ts
+ * const server = MemoryServer.unsafeMake({ verifySignatures: true })
+ * const receipt = yield* Uploader.upload(UploadSource.fromUint8Array(bytes), "/a.bin").pipe(
+ *   Effect.provide(MemoryServer.layerServices(server))
+ * )
+ * assert.deepStrictEqual(server.files.get("/a.bin")?.bytes, bytes)
+ * ```
+ *
+ * Compose it with `FaultInjection` (which wraps any `HttpClient`) to script transport faults.
+ *
+ * @since 0.1.0
+ */
+export * as MemoryServer from "./MemoryServer.js"
+
+/**
  * Request signing as a swappable service. `layer` signs locally with the secret key (multi-effect
  * signatures are cached and re-made when they near or pass their expiry; single-effect ones are made per
  * request); `layerFromFunction` lets an application fetch signatures from its own server instead of

@@ -101,7 +101,7 @@ const ancestors = (path: string): Array<string> => {
 const sha1Hex = (data: Uint8Array) => crypto.createHash("sha1").update(data).digest("hex")
 
 /** @internal */
-export const make = (cfg: Config, store: Store) => {
+export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher = Sha1.make) => {
   /** The directories to create for `path`, or ParentNotFound when parents must exist. */
   const parentsFor = (r: Request, path: string): Fx<ReadonlyArray<string>> => {
     if (!cfg.requireParent) return Effect.succeed(ancestors(path))
@@ -346,7 +346,9 @@ export const make = (cfg: Config, store: Store) => {
         ? undefined
         : JSON.parse(s.uploadParts)
       if (declared !== undefined && declared.length > 1) {
-        const builder = Either.getOrThrow(Sha1.uploadPartsBuilder(declared[0]!.datalen))
+        const made = Sha1.uploadPartsBuilder(declared[0]!.datalen, sha1Make)
+        if (Either.isLeft(made)) return yield* reject("PartsMismatch", "uploadparts granularity is not usable")
+        const builder = made.right
         yield* store.readSession(s, (chunk) => builder.update(chunk))
         const parts = builder.finish()
         return { sha: parts[parts.length - 1]?.datasha ?? builder.sha(), parts }
