@@ -85,9 +85,17 @@ async function waitQuiet(limitPct = 15) {
   return bg
 }
 
+// children to stop if this process is told to stop (scripts/bench.mjs's timeout)
+const children = new Set()
+const track = (child) => {
+  children.add(child)
+  child.once("exit", () => children.delete(child))
+  return child
+}
+
 function spawnLine(cmd, argv, opts) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], ...opts })
+    const child = track(spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], ...opts }))
     let err = ""
     child.stderr.on("data", (c) => {
       err = (err + c).slice(-4000)
@@ -154,7 +162,7 @@ async function main() {
   }
   const pipeline = (warmupMiB) =>
     new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [
+      const p = track(spawn(process.execPath, [
         REF,
         "--port",
         String(ref.port),
@@ -169,7 +177,7 @@ async function main() {
         "--verify",
         "--keep",
         "--json"
-      ], { stdio: ["ignore", "pipe", "inherit"] })
+      ], { stdio: ["ignore", "pipe", "inherit"] }))
       let out = ""
       p.stdout.on("data", (c) => {
         out += c
@@ -359,4 +367,10 @@ async function main() {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.once("SIGTERM", () => {
+    for (const c of children) c.kill("SIGTERM")
+    process.exit(143)
+  })
+  await main()
+}

@@ -50,6 +50,7 @@ function runClient(port, cosPath, { resume = false, killAtBytes } = {}) {
     const argv = [CLIENT, "--port", String(port), "--file", FILE, "--cos-path", cosPath, "--progress"]
     if (resume) argv.push("--resume")
     const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] })
+    current = child
     let firstAckMs
     let acked = 0
     let result
@@ -74,10 +75,20 @@ function runClient(port, cosPath, { resume = false, killAtBytes } = {}) {
   })
 }
 
+// stop the running client and the emulator when told to stop (scripts/bench.mjs's timeout)
+let current
+let emulator
+process.once("SIGTERM", () => {
+  current?.kill("SIGKILL")
+  emulator?.child.kill("SIGTERM")
+  process.exit(143)
+})
+
 async function main() {
   const t00 = Date.now()
   say(`file ${FILE}: ${(await ensureFile(FILE, SIZE)) ? "created" : "kept"}`)
   const emu = await startEmulator()
+  emulator = emu
   const client = new V4Client({ port: emu.port })
   const check = async (cosPath, sha) => {
     const st = await client.stat(cosPath)

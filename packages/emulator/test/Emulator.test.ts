@@ -427,6 +427,18 @@ describe("Emulator", () => {
         assert.strictEqual((yield* init(p, "/s2", 10)).json.code, 0)
         expectReason(yield* init(p, "/s3", 10), "TooManySessions")
         expectReason(yield* upload(p, "/big.bin", Buffer.alloc(100 * 1024)), "TooLarge")
+        // refused before the body: no 100 Continue
+        const early = yield* call(() =>
+          h.raw(
+            p,
+            `POST ${h.url("/big.bin")} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n` +
+              `Content-Length: 10000000\r\nExpect: 100-continue\r\n\r\n`,
+            Buffer.alloc(0),
+            true
+          )
+        )
+        assert.isFalse(early.sawContinue)
+        expectReason(early, "TooLarge")
         // headers and part of the body, then silence
         const slow = yield* call(() =>
           h.raw(

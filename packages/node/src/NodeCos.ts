@@ -18,9 +18,9 @@ import * as CosConfig from "@cos-v4/slicer/CosConfig"
 import * as Signer from "@cos-v4/slicer/Signer"
 import * as Transport from "@cos-v4/slicer/Transport"
 import * as UploadOptions from "@cos-v4/slicer/UploadOptions"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -136,10 +136,12 @@ export const defaultConfig: ConfigNames = {
   secretId: Config.string("COS_SECRET_ID"),
   secretKey: Config.redacted("COS_SECRET_KEY"),
   checkpointDir: Config.option(Config.string("COS_CHECKPOINT_DIR")),
-  concurrency: Config.option(Config.integer("COS_CONCURRENCY").pipe(Config.validate({
-    message: "COS_CONCURRENCY must be a positive integer",
-    validation: (n) => n > 0
-  })))
+  concurrency: Config.option(
+    Config.integer("COS_CONCURRENCY").pipe(Config.validate({
+      message: "COS_CONCURRENCY must be a positive integer",
+      validation: (n) => n > 0
+    }))
+  )
 }
 
 /**

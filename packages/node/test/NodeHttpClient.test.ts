@@ -1,6 +1,6 @@
-import * as Signer from "@cos-v4/slicer/Signer"
-import * as CosConfig from "@cos-v4/slicer/CosConfig"
 import * as CosPath from "@cos-v4/core/CosPath"
+import * as CosConfig from "@cos-v4/slicer/CosConfig"
+import * as Signer from "@cos-v4/slicer/Signer"
 import * as Transport from "@cos-v4/slicer/Transport"
 import * as UploadOptions from "@cos-v4/slicer/UploadOptions"
 import * as HttpBody from "@effect/platform/HttpBody"
@@ -11,6 +11,7 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -31,17 +32,24 @@ interface Seen {
   readonly body: Buffer
 }
 
+interface TestServer {
+  readonly url: string
+  readonly seen: Array<Seen>
+  readonly connections: () => number
+  readonly closed: () => number
+  readonly server: Http.Server
+}
+
 type Handler = (req: Http.IncomingMessage, res: Http.ServerResponse, body: Buffer) => void
 
 /** A real HTTP(S) server on 127.0.0.1, port 0, for the scope; counts connections and records requests. */
 const server = (handler: Handler, tls?: { readonly key: string; readonly cert: string }) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly seen: Array<Seen>; readonly connections: () => number; readonly closed: () => number }>((resume) => {
+    Effect.async<TestServer>((resume) => {
       const seen: Array<Seen> = []
       let connections = 0
       let closed = 0
       const onRequest = (req: Http.IncomingMessage, res: Http.ServerResponse) => {
-        req.socket.once("close", () => closed++)
         const chunks: Array<Buffer> = []
         req.on("data", (c: Buffer) => chunks.push(c))
         req.on("end", () => {
@@ -51,8 +59,10 @@ const server = (handler: Handler, tls?: { readonly key: string; readonly cert: s
         })
       }
       const s = tls === undefined ? Http.createServer(onRequest) : Https.createServer(tls, onRequest)
-      s.on("connection", () => connections++)
-      s.on("secureConnection", () => {})
+      s.on("connection", (socket: { once: (e: "close", f: () => void) => void }) => {
+        connections++
+        socket.once("close", () => closed++)
+      })
       s.listen(0, "127.0.0.1", () => {
         const address = s.address()
         const port = typeof address === "object" && address !== null ? address.port : 0
@@ -64,11 +74,9 @@ const server = (handler: Handler, tls?: { readonly key: string; readonly cert: s
           server: s
         }))
       })
-      ;(globalThis as Record<string, unknown>).__lastServer = s
     }),
-    () =>
+    ({ server: s }) =>
       Effect.async<void>((resume) => {
-        const s = (globalThis as Record<string, unknown>).__lastServer as Http.Server
         s.close(() => resume(Effect.void))
         s.closeAllConnections()
       })
@@ -130,9 +138,11 @@ describe("NodeHttpClient", () => {
       assert.deepStrictEqual([...seen.body.subarray(0, 3)], [1, 2, 3])
       assert.deepStrictEqual([...seen.body.subarray(70_003)], [4, 5])
       // a Uint8Array body, including an empty one
-      const empty = yield* client.execute(HttpClientRequest.post(`${srv.url}/e`).pipe(
-        HttpClientRequest.bodyUint8Array(new Uint8Array(0))
-      ))
+      const empty = yield* client.execute(
+        HttpClientRequest.post(`${srv.url}/e`).pipe(
+          HttpClientRequest.bodyUint8Array(new Uint8Array(0))
+        )
+      )
       assert.deepStrictEqual(yield* empty.json, { ok: true, length: 0 })
       assert.strictEqual(srv.seen[1]!.headers["content-length"], "0")
     }).pipe(Effect.provide(clientLayer())))
@@ -145,9 +155,11 @@ describe("NodeHttpClient", () => {
         Array.from({ length: 40 }, (_, i) => i),
         (i) =>
           Effect.flatMap(
-            client.execute(HttpClientRequest.post(`${srv.url}/${i}`).pipe(
-              HttpClientRequest.bodyUint8Array(new Uint8Array(1000))
-            )),
+            client.execute(
+              HttpClientRequest.post(`${srv.url}/${i}`).pipe(
+                HttpClientRequest.bodyUint8Array(new Uint8Array(1000))
+              )
+            ),
             (r) => r.text
           ),
         { concurrency: 4, discard: true }
@@ -205,7 +217,7 @@ describe("NodeHttpClient", () => {
           })))
         )
       )
-      const path = CosPath.unsafeMake?.("/a.bin") ?? ("/a.bin" as CosPath.CosPath)
+      const path = Either.getOrThrow(CosPath.parseFile("/a.bin"))
       const exit = yield* Effect.exit(transport.stat(path))
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
@@ -264,9 +276,11 @@ describe("NodeHttpClient", () => {
       const form = new FormData()
       form.append("a", "b")
       const error = failureOf(
-        yield* Effect.exit(client.execute(HttpClientRequest.post("http://127.0.0.1:9/").pipe(
-          HttpClientRequest.bodyFormData(form)
-        )))
+        yield* Effect.exit(client.execute(
+          HttpClientRequest.post("http://127.0.0.1:9/").pipe(
+            HttpClientRequest.bodyFormData(form)
+          )
+        ))
       )
       assert.strictEqual(error._tag, "RequestError")
       assert.strictEqual(error.reason, "Encode")

@@ -1,6 +1,6 @@
+import * as Emulator from "@cos-v4/emulator/Emulator"
 import * as Cos from "@cos-v4/slicer/Cos"
 import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
-import * as Emulator from "@cos-v4/emulator/Emulator"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as ChildProcess from "node:child_process"
@@ -190,7 +190,9 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
 
         // the server has the source's content; the checkpoint and the lock are gone
         const stat = yield* Cos.stat(target).pipe(
-          Effect.provide(NodeCos.layer({ endpoint: emulator.url, appId, bucket, credentials, checkpointDir: checkpoints }))
+          Effect.provide(
+            NodeCos.layer({ endpoint: emulator.url, appId, bucket, credentials, checkpointDir: checkpoints })
+          )
         )
         assert.strictEqual(stat.sha, expected)
         assert.strictEqual(stat.filesize ?? stat.filelen, size)

@@ -1,4 +1,4 @@
-import * as Signature from "@cos-v4/core/Signature"
+import type * as Signature from "@cos-v4/core/Signature"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
 import * as Fs from "node:fs"

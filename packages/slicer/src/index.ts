@@ -29,6 +29,28 @@ export * as Cos from "./Cos.js"
 export * as CosConfig from "./CosConfig.js"
 
 /**
+ * Scripted transport faults for tests: a wrapper around any `HttpClient` (the in-memory `MemoryServer`'s or a
+ * real one) that answers chosen requests with a server code, an HTTP status, a connection reset, a stall, a
+ * delay, a duplicated or a reordered acknowledgement. Rules match requests by op, path, slice offset, their
+ * rank among the matching requests (`nth`) or their global index (`request`). Every wait is an `Effect.sleep`
+ * (or `Effect.never`), so schedules run in virtual time under `TestClock`.
+ *
+ * ```ts
+ * const injector = FaultInjection.unsafeMake([
+ *   { op: "upload_slice_data", offset: 1024, fault: FaultInjection.reset({ reached: true }) },
+ *   { op: "upload_slice_init", nth: 2, fault: FaultInjection.uploadNotFinished }
+ * ])
+ * const server = MemoryServer.unsafeMake()
+ * const services = MemoryServer.layerServices(server, undefined, undefined, injector.wrap(server.client))
+ * ```
+ *
+ * `random({ seed, rates })` draws a reproducible list of rules from a seed (effect's seeded `Random`).
+ *
+ * @since 0.1.0
+ */
+export * as FaultInjection from "./FaultInjection.js"
+
+/**
  * An in-memory COS v4 server behind an `HttpClient`, for tests (ours and yours): it answers the upload
  * operations (`upload`, `upload_slice_init` / `_data` / `_list` / `_finish`, `stat`, `delete`) with the
  * protocol's envelopes, keeps files and unfinished sessions in maps you can inspect, and logs every request.

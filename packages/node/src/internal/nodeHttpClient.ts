@@ -6,6 +6,7 @@
  * @internal
  */
 import { StallTimeout } from "@cos-v4/slicer/UploadOptions"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -15,7 +16,6 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
-import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -125,7 +125,11 @@ export class NodeClientResponse extends Inspectable.Class implements HttpClientR
   get bytes(): Effect.Effect<Buffer, HttpClientError.ResponseError> {
     return Effect.withFiberRuntime((fiber) => {
       const result = this.result
-      if (result !== undefined) return result._tag === "bytes" ? Effect.succeed(result.bytes) : Effect.fail(result.error)
+      if (result !== undefined) {
+        return result._tag === "bytes"
+          ? Effect.succeed(result.bytes)
+          : Effect.fail(result.error)
+      }
       const max = Option.getOrUndefined(Context.get(fiber.currentContext, HttpIncomingMessage.MaxBodySize))
       return Effect.async<Buffer, HttpClientError.ResponseError>((resume) => {
         const waiter = (r: BodyBytes) => resume(r._tag === "bytes" ? Effect.succeed(r.bytes) : Effect.fail(r.error))
@@ -155,7 +159,7 @@ export class NodeClientResponse extends Inspectable.Class implements HttpClientR
     this.result = result
     const waiters = this.waiters
     this.waiters = undefined
-    if (waiters !== undefined) for (const w of waiters) w(result)
+    if (waiters !== undefined) { for (const w of waiters) w(result) }
   }
 
   private consume(maxBytes: number): void {

@@ -45,7 +45,8 @@ export const indexOf = (haystack: Uint8Array, needle: Uint8Array, from: number):
 /** @internal */
 export const parseMultipart = (
   body: Uint8Array,
-  contentType: string
+  contentType: string,
+  fieldsOnly = false
 ): { readonly fields: Record<string, string>; readonly content: Uint8Array | undefined } => {
   const boundary = /boundary=(.+)$/.exec(contentType)?.[1] ?? ""
   const delimiter = encoder.encode(`\r\n--${boundary}`)
@@ -60,9 +61,10 @@ export const parseMultipart = (
     const sep = indexOf(body, headEnd, start)
     if (sep === -1) break
     const headers = decoder.decode(body.subarray(start, sep))
+    const name = /name="([^"]+)"/.exec(headers)?.[1] ?? ""
+    if (fieldsOnly && name.toLowerCase() === "filecontent") break
     const next = indexOf(body, delimiter, sep + 4)
     const value = body.subarray(sep + 4, next === -1 ? body.length : next)
-    const name = /name="([^"]+)"/.exec(headers)?.[1] ?? ""
     if (name.toLowerCase() === "filecontent") content = value.slice()
     else fields.push([name, decoder.decode(value)])
     start = next === -1 ? -1 : next + delimiter.length
