@@ -1,10 +1,18 @@
 import effectPlugin from "@effect/eslint-plugin"
-import tsParser from "@typescript-eslint/parser"
 import tsPlugin from "@typescript-eslint/eslint-plugin"
+import tsParser from "@typescript-eslint/parser"
 
 export default [
   {
-    ignores: ["packages/node/examples/docs/**", "**/node_modules/**", "**/build/**", "**/dist/**", "**/*.d.ts", ".cos-data/**", "**/.bench-tmp/**"]
+    ignores: [
+      "packages/node/examples/docs/**",
+      "**/node_modules/**",
+      "**/build/**",
+      "**/dist/**",
+      "**/*.d.ts",
+      ".cos-data/**",
+      "**/.bench-tmp/**"
+    ]
   },
   {
     files: ["**/*.ts", "**/*.mjs"],
@@ -49,7 +57,14 @@ export default [
     }
   },
   {
-    files: ["packages/cli/src/**/*.ts", "packages/emulator/src/bin.ts", "scripts/**/*.mjs", "examples/**/*.ts"],
+    files: [
+      "packages/cli/src/**/*.ts",
+      "packages/emulator/src/bin.ts",
+      "scripts/**/*.mjs",
+      "packages/*/bench/**/*.{ts,mjs}",
+      "packages/*/test/fixtures/**/*.{ts,mjs}",
+      "packages/*/native/**/*.mjs"
+    ],
     rules: { "no-console": "off" }
   }
 ]
