@@ -10,6 +10,7 @@ import * as SlicePlan from "@cos-v4/core/SlicePlan"
 import * as Auth from "@cos-v4/emulator/Auth"
 import * as Emulator from "@cos-v4/emulator/Emulator"
 import * as EmulatorStorage from "@cos-v4/emulator/EmulatorStorage"
+import * as NodeSha1 from "@cos-v4/node/NodeSha1"
 import * as Cos from "@cos-v4/slicer/Cos"
 import * as Uploader from "@cos-v4/slicer/Uploader"
 import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
@@ -368,7 +369,10 @@ const serveCommand = Command.make(
         buckets: args.bucket,
         credentials,
         auth: Option.getOrUndefined(args.auth)
-      }).pipe(Layer.provide(EmulatorStorage.layerDisk({ dataDir: path.resolve(args.dataDir) })))
+      }).pipe(
+        Layer.provide(EmulatorStorage.layerDisk({ dataDir: path.resolve(args.dataDir) })),
+        Layer.provide(NodeSha1.layer)
+      )
       return yield* Effect.gen(function*() {
         const emulator = yield* Emulator.Emulator
         yield* Effect.sync(() => process.stdout.write(`listening on ${emulator.url}\n`))

@@ -15,7 +15,8 @@
 // ../shared/reference/effect-http-perf.md §3/§9). Missing reference → the rows are skipped with a note.
 // Figures: MB/s (10^6 B/s) of the slice phase (first read → last slice acknowledged; the span pipeline.mjs times),
 // also of the whole upload (init → finish acknowledged, which includes the emulator's SHA-1 of the assembled file),
-// the emulator's peak RSS (VmHWM of its process, reset before each timed run; also its lifetime peak), and CPU %.
+// the emulator's peak RSS (VmHWM of its process, reset before each run; also the max over all runs incl. warm-up,
+// and idle after start), and CPU %.
 // A sample is repeated (at most --max-attempts times in all) when other processes took more than 20 % of a core
 // during it; the least disturbed attempt is kept. After --budget-sec seconds samples are no longer repeated.
 // Only Node built-ins (tsx only to run the emulator's TypeScript).
@@ -87,6 +88,7 @@ async function waitQuiet(limitPct = 15) {
 
 // children to stop if this process is told to stop (scripts/bench.mjs's timeout)
 const children = new Set()
+let stopping = false
 const track = (child) => {
   children.add(child)
   child.once("exit", () => children.delete(child))
@@ -100,8 +102,17 @@ function spawnLine(cmd, argv, opts) {
     child.stderr.on("data", (c) => {
       err = (err + c).slice(-4000)
     })
-    readline.createInterface({ input: child.stdout }).once("line", (line) => resolve({ child, line }))
-    child.once("exit", (c) => reject(new Error(`${path.basename(argv[argv.length - 1] ?? cmd)} exited ${c}: ${err}`)))
+    let ready = false
+    readline.createInterface({ input: child.stdout }).once("line", (line) => {
+      ready = true
+      resolve({ child, line, stderrTail: () => err })
+    })
+    child.once("exit", (c, sig) => {
+      const msg = `${path.basename(argv.find((a) => a.endsWith(".ts") || a.endsWith(".mjs")) ?? cmd)} exited ` +
+        `${c ?? sig}: ${err}`
+      if (!ready) reject(new Error(msg))
+      else if (!stopping) say(`unexpected exit: ${msg}`)
+    })
   })
 }
 
@@ -127,12 +138,15 @@ export async function startEmulator(extraFlags = []) {
   const m = /^listening on http:\/\/([^:]+):(\d+)$/.exec(line.trim())
   if (!m) throw new Error(`unexpected first line from the emulator: ${line}`)
   child.stderr.resume()
+  await sleep(200)
   return {
     child,
+    idleRssMiB: vmHWMMiB(child.pid),
     port: Number(m[2]),
     dataDir,
     stop: async () => {
-      if (child.exitCode === null) {
+      stopping = true
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM")
         await new Promise((r) => child.once("exit", r))
       }
@@ -329,6 +343,7 @@ async function main() {
           ? st(x.samples.map((s) => s.peakRssMiB), 1)
           : undefined,
         lifetimePeakRssMiB: round(x.lifetimePeak, 1),
+        idleRssMiB: round(x.e.idleRssMiB, 1),
         serverCpuPct: st(x.samples.map((s) => s.serverCpuPct)),
         clientCpuPct: st(x.samples.map((s) => s.clientCpuPct)),
         ratio: refMbps ? round(stats(x.samples.map((s) => s.mbps)).median / refMbps.median, 2) : undefined,
@@ -356,6 +371,7 @@ async function main() {
       }
     }
   } finally {
+    stopping = true
     for (const x of emus) {
       x.client.close()
       await x.e.stop()
@@ -369,6 +385,7 @@ async function main() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.once("SIGTERM", () => {
+    stopping = true
     for (const c of children) c.kill("SIGTERM")
     process.exit(143)
   })

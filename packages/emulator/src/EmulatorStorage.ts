@@ -73,9 +73,10 @@ export class EmulatorStorage extends Context.Tag("@cos-v4/emulator/EmulatorStora
 export interface DiskOptions {
   readonly dataDir: string
   /**
-   * `fdatasync` every slice and object before acknowledging it, and use SQLite `synchronous=FULL` (default
-   * `true`). With `false`, acknowledged data still survives a crash of the emulator process (`kill -9`: the
-   * bytes are in the OS page cache) but not a power loss.
+   * `fdatasync` every slice, object and metadata commit (the SQLite WAL) before acknowledging it (default
+   * `true`; the syncs run in libuv's thread pool and are shared by concurrent requests). With `false`,
+   * acknowledged data still survives a crash of the emulator process (`kill -9`: the bytes are in the OS page
+   * cache) but not a power loss.
    */
   readonly fsync?: boolean | undefined
 }
@@ -92,7 +93,7 @@ export const layerDisk = (options: DiskOptions): Layer.Layer<EmulatorStorage, St
     EmulatorStorage,
     Effect.flatMap(
       blobs.disk(options.dataDir, { fsync }),
-      (b) => internal.make(b, { synchronous: fsync ? "FULL" : "NORMAL" })
+      (b) => internal.make(b, { walFile: fsync ? path.join(options.dataDir, "meta.sqlite-wal") : undefined })
     )
   ).pipe(
     Layer.provide(
@@ -112,7 +113,7 @@ export const layerDisk = (options: DiskOptions): Layer.Layer<EmulatorStorage, St
  */
 export const layerMemory: Layer.Layer<EmulatorStorage, StorageError> = Layer.effect(
   EmulatorStorage,
-  Effect.suspend(() => internal.make(blobs.memory(), { synchronous: "NORMAL" }))
+  Effect.suspend(() => internal.make(blobs.memory(), { walFile: undefined }))
 ).pipe(
   Layer.provide(
     SqliteClient.layer({ filename: ":memory:", disableWAL: true }).pipe(

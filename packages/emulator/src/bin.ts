@@ -78,7 +78,9 @@ const positive = (name: string, v: string | undefined) => {
 }
 const ttl = positive("session-ttl", values["session-ttl"])
 const maxSessions = positive("max-sessions", values["max-sessions"])
-const dataDir = path.resolve(values["data-dir"] ?? path.join(os.homedir(), ".cos-v4-emulator"))
+// under `pnpm emulator` the script runs in packages/emulator; relative paths are meant from where pnpm was invoked
+const baseDir = process.env["INIT_CWD"] ?? process.cwd()
+const dataDir = path.resolve(baseDir, values["data-dir"] ?? path.join(os.homedir(), ".cos-v4-emulator"))
 
 const options: Emulator.Options = {
   host: values.host,

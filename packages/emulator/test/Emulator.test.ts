@@ -5,8 +5,13 @@ import * as CosError from "@cos-v4/core/CosError"
 import * as Signature from "@cos-v4/core/Signature"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
 import * as Emulator from "../src/Emulator.js"
+import * as EmulatorStorage from "../src/EmulatorStorage.js"
 import * as h from "./helpers.js"
 
 const port = Effect.map(Emulator.Emulator, (e) => e.port)
@@ -455,6 +460,23 @@ describe("Emulator", () => {
         expectReason(big, "TooLarge", 431)
         const garbage = yield* call(() => h.raw(p, "NOT HTTP AT ALL\r\n\r\n"))
         expectReason(garbage, "InvalidParameter", 400)
+      }))
+  })
+
+  const diskDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "cos-emu-internal-"))
+  layer(
+    Emulator.layer({ port: 0 }).pipe(Layer.provide(EmulatorStorage.layerDisk({ dataDir: diskDir, fsync: false }))),
+    { excludeTestServices: true }
+  )((it) => {
+    it.effect("a storage failure is an InternalError envelope with HTTP 500", () =>
+      Effect.gen(function*() {
+        const p = yield* port
+        const i = yield* init(p, "/broken.bin", 10)
+        assert.strictEqual(i.json.code, 0)
+        // the session's bytes vanish underneath the emulator
+        fs.rmSync(nodePath.join(diskDir, "sessions"), { recursive: true, force: true })
+        expectReason(yield* data(p, "/broken.bin", i.json.data.session, 0, Buffer.alloc(10)), "InternalError")
+        fs.rmSync(diskDir, { recursive: true, force: true })
       }))
   })
 })

@@ -5,6 +5,7 @@
 import * as Emulator from "@cos-v4/emulator/Emulator"
 import * as EmulatorStorage from "@cos-v4/emulator/EmulatorStorage"
 import * as NodeCos from "@cos-v4/node/NodeCos"
+import * as NodeSha1 from "@cos-v4/node/NodeSha1"
 import * as NodeUploadSource from "@cos-v4/node/NodeUploadSource"
 import type * as UploadSource from "@cos-v4/slicer/UploadSource"
 import * as Effect from "effect/Effect"
@@ -54,7 +55,10 @@ export const layer = (
     buckets: [resolved.bucket],
     credentials: [{ secretId, secretKey }],
     auth: "lenient"
-  }).pipe(Layer.provide(EmulatorStorage.layerDisk({ dataDir: path.resolve(resolved.dataDir) })))
+  }).pipe(
+    Layer.provide(EmulatorStorage.layerDisk({ dataDir: path.resolve(resolved.dataDir) })),
+    Layer.provide(NodeSha1.layer)
+  )
   return Layer.unwrapEffect(
     Effect.map(
       Emulator.Emulator,

@@ -94,6 +94,33 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
         })
         : Effect.void
 
+    /**
+     * Group commit: slices written while an `fdatasync` of their file runs wait for the next one, and one
+     * `fdatasync` then covers every slice written before it started (4 slices in flight → ~1 sync, not 4).
+     */
+    const syncs = new Map<number, { running: boolean; next: Array<(err: Error | null) => void> }>()
+    const syncFd = (fd: number, cb: (err: Error | null) => void) => {
+      let state = syncs.get(fd)
+      if (state === undefined) {
+        state = { running: false, next: [] }
+        syncs.set(fd, state)
+      }
+      state.next.push(cb)
+      if (state.running) return
+      const round = (st: { running: boolean; next: Array<(err: Error | null) => void> }) => {
+        const waiting = st.next
+        st.next = []
+        st.running = true
+        fs.fdatasync(fd, (err) => {
+          st.running = false
+          for (const w of waiting) w(err)
+          if (st.next.length > 0) round(st)
+          else syncs.delete(fd)
+        })
+      }
+      round(state)
+    }
+
     const writeAll = (fd: number, data: Uint8Array, position: number) =>
       Effect.async<void, StorageError>((resume) => {
         const loop = (off: number) => {
@@ -101,7 +128,7 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
             if (err) return resume(Effect.fail(io("write")(err)))
             if (off + n < data.length) return loop(off + n)
             if (!options.fsync) return resume(Effect.void)
-            fs.fdatasync(fd, (err2) => resume(err2 ? Effect.fail(io("fdatasync")(err2)) : Effect.void))
+            syncFd(fd, (err2) => resume(err2 ? Effect.fail(io("fdatasync")(err2)) : Effect.void))
           })
         }
         loop(0)

@@ -8,6 +8,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as crypto from "node:crypto"
+import * as fs from "node:fs"
 import type { Blobs } from "./blobs.js"
 import { StorageError } from "./storageError.js"
 
@@ -225,11 +226,56 @@ const schema = [
 const permits = 1 << 20
 
 /** @internal */
-export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NORMAL" }) =>
+export const make = (
+  blobs: Blobs,
+  options: {
+    /**
+     * The WAL file to `fdatasync` after each commit before it is acknowledged (durable commits without blocking
+     * the event loop: SQLite itself runs `synchronous=NORMAL`); `undefined` = no syncs.
+     */
+    readonly walFile: string | undefined
+  }
+) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const run = <A>(e: Effect.Effect<A, SqlError>): Effect.Effect<A, StorageError> => Effect.mapError(e, sqlError)
-    yield* run(sql.unsafe(`PRAGMA synchronous = ${options.synchronous}`))
+    // commits are made durable by `durable` below (an fdatasync of the WAL in libuv's thread pool, shared by
+    // concurrent commits), not by SQLite's own fsync, which would block the event loop on every slice
+    yield* run(sql.unsafe(`PRAGMA synchronous = NORMAL`))
+    const walFile = options.walFile
+    let walRound: Promise<void> | undefined
+    let walNext: Promise<void> | undefined
+    const syncWal = (): Promise<void> =>
+      new Promise<void>((resolve, reject) =>
+        fs.open(walFile!, "r", (err, fd) => {
+          if (err) return err.code === "ENOENT" ? resolve() : reject(err)
+          fs.fdatasync(fd, (err2) => fs.close(fd, () => (err2 ? reject(err2) : resolve())))
+        })
+      )
+    /** Group commit: a commit finished while a sync runs waits for the next sync, which covers it. */
+    const walSync = (): Promise<void> => {
+      if (walRound === undefined) {
+        walRound = syncWal().finally(() => {
+          walRound = undefined
+        })
+        return walRound
+      }
+      if (walNext === undefined) {
+        const after = walRound.catch(() => undefined)
+        walNext = after.then(() => {
+          walNext = undefined
+          return walSync()
+        })
+      }
+      return walNext
+    }
+    const durable: Effect.Effect<void, StorageError> = walFile === undefined
+      ? Effect.void
+      : Effect.tryPromise({
+        try: walSync,
+        catch: (cause) => new StorageError({ reason: "Io", detail: `fdatasync wal: ${String(cause)}`, cause })
+      })
+    const runW = <A>(e: Effect.Effect<A, SqlError>): Effect.Effect<A, StorageError> => Effect.zipLeft(run(e), durable)
     yield* run(sql.unsafe(`PRAGMA foreign_keys = OFF`))
     for (const stmt of schema) yield* run(sql.unsafe(stmt))
 
@@ -288,7 +334,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
 
     const commitFile = (record: ObjectRecord, parents: ReadonlyArray<string>) =>
       Effect.flatMap(
-        run(sql.withTransaction(Effect.gen(function*() {
+        runW(sql.withTransaction(Effect.gen(function*() {
           const old = yield* blobAt(record.bucket, record.path)
           yield* insertParents(record.bucket, parents, record.mtime)
           yield* upsert(record)
@@ -334,10 +380,10 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
         Effect.zipRight(blobs.putObject(record.blob!, data), commitFile(record, parents)),
       linkFile: commitFile,
       createDirectory: (record, parents) =>
-        run(sql.withTransaction(Effect.zipRight(insertParents(record.bucket, parents, record.ctime), upsert(record)))),
+        runW(sql.withTransaction(Effect.zipRight(insertParents(record.bucket, parents, record.ctime), upsert(record)))),
       removeObject: (bucket, path) =>
         Effect.flatMap(
-          run(sql.withTransaction(Effect.gen(function*() {
+          runW(sql.withTransaction(Effect.gen(function*() {
             const old = yield* blobAt(bucket, path)
             yield* sql`DELETE FROM objects WHERE bucket = ${bucket} AND path = ${path}`
             return old
@@ -345,7 +391,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
           collect
         ),
       updateObject: (bucket, path, p) =>
-        run(sql`UPDATE objects SET
+        runW(sql`UPDATE objects SET
           biz_attr = coalesce(${p.bizAttr ?? null}, biz_attr),
           authority = coalesce(${p.authority ?? null}, authority),
           custom_headers = coalesce(${p.customHeaders ?? null}, custom_headers),
@@ -354,7 +400,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
           WHERE bucket = ${bucket} AND path = ${path}`).pipe(Effect.asVoid),
       moveFile: (bucket, from, to, now, parents) =>
         Effect.flatMap(
-          run(sql.withTransaction(Effect.gen(function*() {
+          runW(sql.withTransaction(Effect.gen(function*() {
             const old = yield* blobAt(bucket, to)
             yield* sql`DELETE FROM objects WHERE bucket = ${bucket} AND path = ${to}`
             yield* insertParents(bucket, parents, now)
@@ -397,7 +443,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
       createSession: (s) =>
         Effect.zipRight(
           blobs.createSession(s.id, s.filesize),
-          run(sql`INSERT INTO sessions
+          runW(sql`INSERT INTO sessions
             (id, bucket, path, parent, filesize, slice_size, sha, uploadparts, biz_attr, insert_only, ctime, expires)
             VALUES (${s.id}, ${s.bucket}, ${s.path}, ${parentOf(s.path)}, ${s.filesize}, ${s.sliceSize}, ${s.sha},
               ${s.uploadParts}, ${s.bizAttr}, ${s.insertOnly ? 1 : 0}, ${s.ctime}, ${s.expires})`).pipe(
@@ -414,7 +460,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
             const live = cache.get(s.id)
             if (live === undefined) return false
             yield* blobs.writeSlice(s.id, offset, data)
-            yield* run(
+            yield* runW(
               sql`INSERT OR REPLACE INTO slices (session, offset, datalen) VALUES (${s.id}, ${offset}, ${data.length})`
             )
             // refresh the expiry at most once an hour (one statement per slice otherwise)
@@ -434,7 +480,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
         Effect.gen(function*() {
           cache.delete(s.id)
           yield* blobs.promote(s.id)
-          const old = yield* run(sql.withTransaction(Effect.gen(function*() {
+          const old = yield* runW(sql.withTransaction(Effect.gen(function*() {
             const old = yield* blobAt(record.bucket, record.path)
             yield* insertParents(record.bucket, parents, record.mtime)
             yield* upsert(record)
@@ -448,7 +494,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
         Effect.zipRight(
           Effect.sync(() => cache.delete(id)),
           Effect.zipRight(
-            run(sql.withTransaction(Effect.zipRight(
+            runW(sql.withTransaction(Effect.zipRight(
               sql`DELETE FROM slices WHERE session = ${id}`,
               sql`DELETE FROM sessions WHERE id = ${id}`
             ))),
@@ -465,7 +511,7 @@ export const make = (blobs: Blobs, options: { readonly synchronous: "FULL" | "NO
           return expired.length
         }),
       rememberSignature: (key, expires, now) =>
-        run(sql.withTransaction(Effect.gen(function*() {
+        runW(sql.withTransaction(Effect.gen(function*() {
           const rows = yield* sql<{ expires: number }>`SELECT expires FROM replay WHERE key = ${key}`
           if (rows[0] !== undefined && rows[0].expires > now) return false
           yield* sql`INSERT OR REPLACE INTO replay (key, expires) VALUES (${key}, ${expires})`
