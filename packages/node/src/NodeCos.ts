@@ -62,6 +62,8 @@ export interface Options {
    * working directory).
    */
   readonly checkpointDir?: string | undefined
+  /** Options of the file checkpoint store (e.g. `{ fsync: false }`). */
+  readonly checkpoints?: NodeCheckpointStore.Options | undefined
   /**
    * Slices in flight per upload (sets `UploadOptions.Concurrency` for everything under this layer; per-call
    * options still win) and sizes the connection pool (`maxSockets` = max(16, 2 × concurrency)).
@@ -92,7 +94,7 @@ export const layer = (options: Options): Layer.Layer<Services> => {
     secretKey: options.credentials.secretKey
   }, options.signer)
   const base = Layer.mergeAll(
-    NodeCheckpointStore.layer(options.checkpointDir ?? NodeCheckpointStore.defaultDirectory()),
+    NodeCheckpointStore.layer(options.checkpointDir ?? NodeCheckpointStore.defaultDirectory(), options.checkpoints),
     NodeSha1.layer,
     NodeFileSystem.layer
   )

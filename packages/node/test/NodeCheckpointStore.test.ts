@@ -43,7 +43,8 @@ const lockFailure = (exit: Exit.Exit<unknown, CheckpointError>): string | undefi
 // the contract: the same suite runs against the memory layer and the file layer
 const stores: ReadonlyArray<readonly [string, () => Effect.Effect<CheckpointStore.CheckpointStore.Service>]> = [
   ["memory", () => CheckpointStore.makeMemory],
-  ["file", () => NodeCheckpointStore.make(freshDir())]
+  ["file", () => NodeCheckpointStore.make(freshDir())],
+  ["file without fsync", () => NodeCheckpointStore.make(freshDir(), { fsync: false })]
 ]
 
 describe.each(stores)("CheckpointStore contract (%s)", (_name, makeStore) => {

@@ -59,6 +59,7 @@ const server = (handler: Handler, tls?: { readonly key: string; readonly cert: s
         })
       }
       const s = tls === undefined ? Http.createServer(onRequest) : Https.createServer(tls, onRequest)
+      s.keepAliveTimeout = 60_000 // idle connections close only when the client closes them
       s.on("connection", (socket: { once: (e: "close", f: () => void) => void }) => {
         connections++
         socket.once("close", () => closed++)
@@ -169,6 +170,27 @@ describe("NodeHttpClient", () => {
       assert.strictEqual(srv.seen[39]!.headers.connection, "keep-alive")
     }).pipe(Effect.provide(clientLayer({ maxSockets: 4 }))))
 
+  it.scoped("closing the layer's scope destroys the agent and its idle keep-alive connections", () =>
+    Effect.gen(function*() {
+      const srv = yield* server(json)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* NodeHttpClient.make({ maxSockets: 2 })
+        yield* Effect.forEach([1, 2, 3, 4], () => Effect.flatMap(client.get(`${srv.url}/`), (r) => r.text), {
+          concurrency: 2,
+          discard: true
+        })
+        assert.strictEqual(srv.closed(), 0) // idle, kept alive
+      }))
+      yield* Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          const poll = () => srv.closed() === srv.connections() ? resolve() : setTimeout(poll, 5)
+          poll()
+        })
+      )
+      assert.isAtLeast(srv.connections(), 1)
+      assert.strictEqual(srv.closed(), srv.connections())
+    }))
+
   it.scoped("no bytes moving for the stall window: RequestError described as stalled, cause ETIMEDOUT", () =>
     Effect.gen(function*() {
       const srv = yield* server(never)
@@ -201,6 +223,15 @@ describe("NodeHttpClient", () => {
       const error = failureOf(yield* Effect.exit(response.text))
       assert.strictEqual(error._tag, "ResponseError")
       assert.match(error.description ?? "", /^stalled/)
+    }).pipe(Effect.provide(clientLayer({ stallTimeout: "100 millis" }))))
+
+  it.scoped("a complete answer read after the stall window is not a stall", () =>
+    Effect.gen(function*() {
+      const srv = yield* server(json)
+      const client = yield* HttpClient.HttpClient
+      const response = yield* client.get(`${srv.url}/late-reader`)
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 250)))
+      assert.deepStrictEqual(yield* response.json, { ok: true, length: 0 })
     }).pipe(Effect.provide(clientLayer({ stallTimeout: "100 millis" }))))
 
   it.scoped("through the slicer's Transport a stall is a TransportError with reason Stalled", () =>

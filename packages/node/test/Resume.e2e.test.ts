@@ -25,13 +25,29 @@ interface SliceRequest {
  * A reverse proxy in front of the emulator that logs every `upload_slice_data` request (its offset, and
  * whether the emulator stored it) and can delay slice answers, so the client is reliably mid-upload when killed.
  */
-const proxy = (upstreamPort: number, state: { phase: number; delayMs: number; readonly log: Array<SliceRequest> }) =>
+interface ProxyState {
+  phase: number
+  delayMs: number
+  /** requests forwarded to the emulator whose answer (or failure) has not come back yet */
+  inFlight: number
+  readonly log: Array<SliceRequest>
+}
+
+const proxy = (upstreamPort: number, state: ProxyState) =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: Http.Server; readonly url: string }>((resume) => {
       const server = Http.createServer((req, res) => {
         res.on("error", () => {})
         let entry: SliceRequest | undefined
         let head: Buffer | undefined = Buffer.alloc(0)
+        let settled = false
+        const settle = () => {
+          if (!settled) {
+            settled = true
+            state.inFlight--
+          }
+        }
+        state.inFlight++
         const upstream = Http.request({
           host: "127.0.0.1",
           port: upstreamPort,
@@ -45,13 +61,22 @@ const proxy = (upstreamPort: number, state: { phase: number; delayMs: number; re
           answer.on("end", () => {
             const body = Buffer.concat(chunks)
             if (entry !== undefined) entry.stored = answer.statusCode === 200 && /"code"\s*:\s*0\b/.test(String(body))
+            settle()
             setTimeout(() => {
               res.writeHead(answer.statusCode ?? 502, answer.headers)
               res.end(body)
             }, entry === undefined ? 0 : state.delayMs)
           })
         })
-        upstream.on("error", () => res.destroy())
+        let answered = false
+        upstream.on("response", () => answered = true)
+        upstream.on("error", () => {
+          settle()
+          res.destroy()
+        })
+        upstream.on("close", () => {
+          if (!answered) settle()
+        })
         req.on("data", (chunk: Buffer) => {
           if (head !== undefined) {
             head = Buffer.concat([head, chunk])
@@ -137,7 +162,7 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
         const sliceCount = Math.ceil(size / MiB)
         const file = writeFile(Path.join(dir, "source.bin"), size, 11)
         const checkpoints = Path.join(dir, "checkpoints")
-        const state = { phase: 1, delayMs: 25, log: [] as Array<SliceRequest> }
+        const state: ProxyState = { phase: 1, delayMs: 25, inFlight: 0, log: [] }
         const { url } = yield* proxy(emulator.port, state)
         const target = `/resume/${integrity}.bin`
         const args = [
@@ -159,6 +184,13 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
         const first = yield* Effect.promise(() => runRunner(args, 4))
         assert.strictEqual(first.signal, "SIGKILL")
         assert.isFalse(first.lines.some((l) => l.event === "Completed"))
+        // let the requests the dead client left with the emulator finish (stored or aborted)
+        yield* Effect.promise(() =>
+          new Promise<void>((resolve) => {
+            const poll = () => state.inFlight === 0 ? resolve() : setTimeout(poll, 5)
+            poll()
+          })
+        )
         const storedFirst = new Set(state.log.filter((r) => r.stored).map((r) => r.offset))
         assert.isAtLeast(storedFirst.size, 4)
         assert.isBelow(storedFirst.size, sliceCount)

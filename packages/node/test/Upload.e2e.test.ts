@@ -1,14 +1,27 @@
 import * as Emulator from "@cos-v4/emulator/Emulator"
 import * as Cos from "@cos-v4/slicer/Cos"
 import * as Uploader from "@cos-v4/slicer/Uploader"
-import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
+import * as UploadOptions from "@cos-v4/slicer/UploadOptions"
 import { afterAll, assert, describe, layer } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as NodeCos from "../src/NodeCos.js"
 import * as NodeUploadSource from "../src/NodeUploadSource.js"
-import { appId, bucket, credentials, emulatorCredentials, MiB, sha1OfFile, tempDir, writeFile } from "./helpers.js"
+import {
+  appId,
+  bucket,
+  credentials,
+  emulatorCredentials,
+  MiB,
+  secretId,
+  secretKey,
+  sha1OfFile,
+  tempDir,
+  writeFile
+} from "./helpers.js"
 
 const dir = tempDir("e2e")
 afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))
@@ -79,5 +92,40 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
         )
       )
       assert.strictEqual(receipt.sha1, sha1OfFile(file))
+    }))
+
+  it.effect("layerConfig assembles everything from Config (COS_* names), concurrency included", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const file = writeFile(Path.join(dir, "config.bin"), 2 * slice + 5, 9)
+      const provider = ConfigProvider.fromMap(
+        new Map([
+          ["COS_ENDPOINT", emulator.url],
+          ["COS_APPID", appId],
+          ["COS_BUCKET", bucket],
+          ["COS_SECRET_ID", secretId],
+          ["COS_SECRET_KEY", secretKey],
+          ["COS_CHECKPOINT_DIR", Path.join(dir, "cp3")],
+          ["COS_CONCURRENCY", "3"]
+        ])
+      )
+      const { concurrency, receipt } = yield* Effect.gen(function*() {
+        const receipt = yield* Uploader.upload(NodeUploadSource.fromFile(file), "/e2e/config.bin", {
+          simpleUploadThreshold: 0
+        })
+        return { receipt, concurrency: yield* UploadOptions.Concurrency }
+      }).pipe(Effect.provide(NodeCos.layerConfig()), Effect.withConfigProvider(provider))
+      assert.strictEqual(receipt.sha1, sha1OfFile(file))
+      assert.strictEqual(concurrency, 3)
+    }))
+
+  it.effect("layerConfig fails with a ConfigError when a setting is missing", () =>
+    Effect.gen(function*() {
+      const provider = ConfigProvider.fromMap(new Map([["COS_ENDPOINT", "http://127.0.0.1:1"]]))
+      const exit = yield* Effect.exit(
+        Effect.provide(UploadOptions.Concurrency, NodeCos.layerConfig()).pipe(Effect.withConfigProvider(provider))
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      assert.match(String(exit), /COS_APPID/)
     }))
 })

@@ -29,7 +29,11 @@ const remote = (
     readonly secretId: string
     readonly secretKey: Redacted.Redacted<string>
   },
-  options: { readonly concurrency?: number | undefined; readonly checkpointDir?: string | undefined }
+  options: {
+    readonly concurrency?: number | undefined
+    readonly checkpointDir?: string | undefined
+    readonly fsyncCheckpoints?: boolean | undefined
+  }
 ): Layer.Layer<Services> =>
   NodeCos.layer({
     endpoint: settings.endpoint,
@@ -37,6 +41,7 @@ const remote = (
     bucket: settings.bucket,
     credentials: { secretId: settings.secretId, secretKey: settings.secretKey },
     checkpointDir: options.checkpointDir,
+    checkpoints: { fsync: options.fsyncCheckpoints ?? true },
     concurrency: options.concurrency
   })
 

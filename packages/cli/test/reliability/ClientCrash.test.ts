@@ -28,7 +28,11 @@ describe("reliability: client crashes (SIGKILL of cos upload)", () => {
           const sha = H.writeRandom(file, size)
           const target = `/crash/run-${run}.bin`
           const concurrency = 1 + rand(4)
+          // every third run is killed early (start-up, hashing, init) at a random time; the others once a random
+          // number of slices is acknowledged
+          const early = run % 3 === 2
           const killAt = (1 + rand(slices - 3)) * slice // acknowledged bytes at which to kill
+          const killAfterMs = 300 + rand(1500)
           const args = [
             "upload",
             file,
@@ -47,9 +51,10 @@ describe("reliability: client crashes (SIGKILL of cos upload)", () => {
           let exited = false
           void firstRun.then(() => (exited = true))
           let ackBefore = 0
+          const started = Date.now()
           while (!exited) {
             ackBefore = (await H.listedBytes(emulator.port, target)) ?? ackBefore
-            if (ackBefore >= killAt) {
+            if (early ? Date.now() - started >= killAfterMs : ackBefore >= killAt) {
               first.kill("SIGKILL")
               break
             }
@@ -57,23 +62,36 @@ describe("reliability: client crashes (SIGKILL of cos upload)", () => {
           }
           const killed = await firstRun
           assert.strictEqual(killed.signal, "SIGKILL", `run ${run}: the upload ended before the kill: ${killed.stderr}`)
-          const ackAfterKill = (await H.listedBytes(emulator.port, target)) ?? 0
+          const listed = await H.listedBytes(emulator.port, target)
+          const ackAfterKill = listed ?? 0
           assert.isAtLeast(ackAfterKill, ackBefore)
           assert.isBelow(ackAfterKill, size, `run ${run}: nothing left to resume`)
 
           const rerun = await H.collect(H.startCos(args, dir, env))
           assert.strictEqual(rerun.code, 0, `run ${run}: ${rerun.stderr}`)
+          // secrets never printed, crash or not
+          for (const text of [killed.stdout, killed.stderr, rerun.stdout, rerun.stderr]) {
+            assert.notInclude(text, H.secretKey)
+          }
           const receipt = JSON.parse(rerun.stdout)
           assert.strictEqual(receipt.sha1, sha)
           assert.strictEqual(receipt.fileSize, size)
-          assert.isTrue(receipt.resumed, `run ${run}: the rerun did not resume`)
+          if (ackAfterKill > 0) assert.isTrue(receipt.resumed, `run ${run}: the rerun did not resume`)
           const db = H.readDb(dataDir)
           assert.strictEqual(H.storedSha(dataDir, db, target), sha, `run ${run}: stored bytes differ from the source`)
           // bytes sent again: the rerun's bytes beyond what was missing when the client was killed
           const resent = receipt.bytesSent - (size - ackBefore)
           assert.isAtMost(resent, concurrency * slice, `run ${run}: re-sent ${resent} bytes`)
           assert.isAtLeast(receipt.bytesSkipped, ackBefore)
-          figures.push({ run, concurrency, ackBefore, ackAfterKill, bytesSent: receipt.bytesSent, resent })
+          figures.push({
+            run,
+            early: early ? 1 : 0,
+            concurrency,
+            ackBefore,
+            ackAfterKill,
+            bytesSent: receipt.bytesSent,
+            resent
+          })
           fs.rmSync(file)
         }
         H.report(`client crashes (${RUNS}, ${slices} slices of 512 KiB): ${JSON.stringify(figures)}`)

@@ -67,6 +67,8 @@ describe("reliability: emulator crashes (SIGKILL of the emulator process)", () =
         let killed = false
         const killAfter = 300 + rand(1200)
         await H.sleep(killAfter)
+        // the sessions of the uploads under way: after the restart they must be continued, not restarted
+        const sessions = await Promise.all(sources.map((s) => H.listedSession(emulator.port, s.target)))
         await emulator.kill()
         killed = true
         const down = rand(600)
@@ -80,6 +82,7 @@ describe("reliability: emulator crashes (SIGKILL of the emulator process)", () =
         }
         const results = await Promise.all(pending)
         let reruns = 0
+        let continued = 0
         for (let i = 0; i < UPLOADS; i++) {
           const s = sources[i]!
           let r = results[i]!
@@ -89,7 +92,14 @@ describe("reliability: emulator crashes (SIGKILL of the emulator process)", () =
             r = await upload(endpoint, checkpoints, s.file, s.target)
           }
           assert.isTrue(Either.isRight(r), `run ${run} ${s.target}: ${Either.isLeft(r) ? r.left.message : ""}`)
-          if (Either.isRight(r)) assert.strictEqual(r.right.sha1, s.sha)
+          if (Either.isRight(r)) {
+            assert.strictEqual(r.right.sha1, s.sha)
+            const before = sessions[i]
+            if (before !== undefined && !finishedBeforeKill.has(s.target)) {
+              assert.strictEqual(r.right.session, before, `${s.target} restarted instead of resuming`)
+              continued++
+            }
+          }
           expected.set(s.target, s.sha)
         }
         const db = H.readDb(dataDir)
@@ -105,6 +115,7 @@ describe("reliability: emulator crashes (SIGKILL of the emulator process)", () =
           down,
           finishedBeforeKill: finishedBeforeKill.size,
           unfinishedAtKill: UPLOADS - finishedBeforeKill.size,
+          sameSessionAfterRestart: continued,
           reruns
         })
         for (const s of sources) fs.rmSync(s.file)

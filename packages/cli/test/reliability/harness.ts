@@ -55,13 +55,15 @@ export const tempDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(),
 
 /** A deterministic xorshift PRNG: the process-level tests are reproducible from their seed. */
 export const prng = (seed: number) => {
-  let x = seed | 0 || 1
-  return (n: number): number => {
+  let x = (Math.imul(seed | 0, 0x9e3779b1) ^ 0x5bd1e995) | 0 || 1
+  const next = () => {
     x ^= x << 13
     x ^= x >>> 17
     x ^= x << 5
-    return (x >>> 0) % n
+    return x >>> 0
   }
+  for (let i = 0; i < 32; i++) next() // small seeds start poorly mixed
+  return (n: number): number => next() % n
 }
 
 export const writeRandom = (file: string, size: number): string => {
@@ -481,4 +483,13 @@ export const report = (line: string): void => {
   process.stdout.write(`${line}\n`)
   const file = process.env.COS_RELIABILITY_REPORT
   if (file !== undefined && file !== "") fs.appendFileSync(file, `${line}\n`)
+}
+
+/** The session of the unfinished upload of `cosPath`, if any. */
+export const listedSession = async (port: number, cosPath: string): Promise<string | undefined> => {
+  const a = await request(port, {
+    path: `${v4Path(cosPath)}?op=upload_slice_list`,
+    headers: { authorization: multiSign() }
+  })
+  return a.json?.code === 0 && typeof a.json.data?.session === "string" ? a.json.data.session : undefined
 }

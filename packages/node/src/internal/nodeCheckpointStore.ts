@@ -70,11 +70,11 @@ const syncDirectory = async (dir: string): Promise<void> => {
   }
 }
 
-const writeDurably = async (path: string, text: string, flag: "wx"): Promise<void> => {
+const writeDurably = async (path: string, text: string, flag: "wx", fsync: boolean): Promise<void> => {
   const handle = await FsP.open(path, flag, 0o600)
   try {
     await handle.writeFile(text, "utf8")
-    await handle.sync()
+    if (fsync) await handle.sync()
   } finally {
     await handle.close()
   }
@@ -139,9 +139,16 @@ const parseLock = (text: string): LockInfo | undefined => {
 const UNREADABLE_LOCK_GRACE_MS = 30_000
 
 /** @internal */
-export const make = (directory: string): Effect.Effect<CheckpointStore.Service> =>
+export interface Options {
+  readonly fsync?: boolean | undefined
+}
+
+/** @internal */
+export const make = (directory: string, options: Options = {}): Effect.Effect<CheckpointStore.Service> =>
   Effect.sync(() => {
     const dir = Path.resolve(directory)
+    const fsync = options.fsync ?? true
+    const syncDir = fsync ? syncDirectory : async (_: string) => {}
     let dirReady: Promise<void> | undefined
     const ensureDir = () => dirReady ??= FsP.mkdir(dir, { recursive: true, mode: 0o700 }).then(() => undefined)
     const recordPath = (key: string) => Path.join(dir, `${fileStem(key)}.json`)
@@ -168,13 +175,13 @@ export const make = (directory: string): Effect.Effect<CheckpointStore.Service> 
           await ensureDir()
           const tmp = tmpPath(key, "record")
           try {
-            await writeDurably(tmp, encodeFile(key, checkpoint), "wx")
+            await writeDurably(tmp, encodeFile(key, checkpoint), "wx", fsync)
             await FsP.rename(tmp, recordPath(key))
           } catch (e) {
             await FsP.rm(tmp, { force: true })
             throw e
           }
-          await syncDirectory(dir)
+          await syncDir(dir)
         },
         catch: io(key, "writing the checkpoint")
       })
@@ -188,7 +195,7 @@ export const make = (directory: string): Effect.Effect<CheckpointStore.Service> 
             if (errnoCode(e) === "ENOENT") return
             throw e
           }
-          await syncDirectory(dir)
+          await syncDir(dir)
         },
         catch: io(key, "removing the checkpoint")
       })
@@ -211,8 +218,8 @@ export const make = (directory: string): Effect.Effect<CheckpointStore.Service> 
           key
         }
         try {
-          await writeDurably(path, JSON.stringify(info), "wx")
-          await syncDirectory(dir)
+          await writeDurably(path, JSON.stringify(info), "wx", fsync)
+          await syncDir(dir)
           return { _tag: "acquired", token: info.token }
         } catch (e) {
           if (errnoCode(e) !== "EEXIST") {
@@ -269,7 +276,7 @@ export const make = (directory: string): Effect.Effect<CheckpointStore.Service> 
           const holder = parseLock(await FsP.readFile(path, "utf8"))
           if (holder?.token === token) {
             await FsP.unlink(path)
-            await syncDirectory(dir)
+            await syncDir(dir)
           }
         } catch {
           // already gone, or unreadable: never fail a release

@@ -164,6 +164,12 @@ export class NodeClientResponse extends Inspectable.Class implements HttpClientR
 
   private consume(maxBytes: number): void {
     const source = this.source
+    // destroyed (stalled, abandoned, connection lost) or consumed before anyone read it: no event will come
+    if (source.destroyed || source.readableEnded) {
+      const why = source.readableEnded ? "the body was already consumed" : "response destroyed before its body was read"
+      this.settle({ _tag: "failed", error: this.error("Decode", source.errored ?? new Error(why), why) })
+      return
+    }
     const chunks: Array<Buffer> = []
     let length = 0
     const cleanup = () => {
@@ -332,6 +338,8 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
         })
         if (stallMs > 0) {
           req.on("timeout", () => {
+            // a complete answer waiting to be read is not a stall: no more bytes are expected
+            if (response !== undefined && response.source.complete) return
             stalled = true
             if (response !== undefined) response.stalledMillis = stallMs
             req.destroy(new StallError(stallMs))
@@ -341,8 +349,11 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
           const r = new NodeClientResponse(request, res)
           response = r
           // HttpClient aborts the signal when an unread response is garbage collected or its body read is
-          // interrupted: release the connection then
-          signal.onabort = () => r.abandon()
+          // interrupted: release the connection then. The handler must not reference `r` (the registry's target;
+          // the signal is reachable from its held value, so a reference would keep `r` alive forever).
+          signal.onabort = () => {
+            if (!res.complete && !res.destroyed) res.destroy()
+          }
           resume(Effect.succeed(r))
         })
         if (pieces === undefined) {

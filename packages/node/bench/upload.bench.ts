@@ -1,0 +1,522 @@
+/**
+ * Upload throughput and client memory of the cos-v4 uploader (`@cos-v4/node`'s `NodeCos.layer`) against the
+ * emulator running in a separate process, with `../shared/bench-limits/pipeline.mjs --server-mode
+ * mp-builtin-offset` (a hand-written node:http client against a minimal storing server) as the ceiling, in the
+ * same run.
+ *
+ *   node_modules/.bin/tsx packages/node/bench/upload.bench.ts [--quick] [--size-mib 1024] [--runs 5]
+ *     [--warmup-mib 2048] [--concurrency 4] [--slice-mib 1] [--rounds 1] [--no-ceiling] [--no-rss]
+ *     [--emulator-fsync] [--json-out FILE]
+ *
+ * - The file (default 1 GiB, in the page cache) is read in `--slice-mib` slices, `--concurrency` in flight.
+ * - Each variant runs in a fresh client process (this script with `--client`): untimed warm-up of
+ *   `--warmup-mib`, then `--runs` timed uploads; MB = 10^6 bytes; min / median / max over the runs.
+ * - Before each upload the first 8 bytes of the file are rewritten with a counter, so no two uploads have the
+ *   same SHA-1 (no instant upload); each upload goes to a new path, removed after the run (untimed).
+ * - Before each timed run the client waits (≤ 10 s) for other processes to use < 15 % of a core, like
+ *   pipeline.mjs; the background CPU seen is reported per run (`backgroundCpuPct`) to spot disturbed samples.
+ * - Client peak RSS = VmHWM of the client process during the timed run (reset with /proc/self/clear_refs),
+ *   measured at `--size-mib` and, in a separate fresh process per integrity mode, at 4 × that size.
+ * - The emulator runs with `--no-fsync` unless `--emulator-fsync` (the ceiling's server does not fsync either).
+ * - The client's checkpoints (fsync'ed, the default of `NodeCheckpointStore`) go to `--checkpoint-dir`, default a
+ *   directory in /dev/shm when it exists: the emulator shares this machine's disk, and on ext4 (`data=ordered`)
+ *   every client fsync would also write back the emulator's freshly written data, a cost a remote server never
+ *   causes. `--checkpoint-dir` on a disk path shows that co-location cost.
+ * - `--quick`: 64 MiB file, 2 runs, 64 MiB warm-up, RSS at 64 / 256 MiB: a smoke run, not a measurement.
+ *
+ * Prints a markdown table, then one JSON line with every figure.
+ */
+import * as Cos from "@cos-v4/slicer/Cos"
+import * as Uploader from "@cos-v4/slicer/Uploader"
+import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Redacted from "effect/Redacted"
+import * as ChildProcess from "node:child_process"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import * as Readline from "node:readline"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import * as NodeCos from "../src/NodeCos.js"
+import * as NodeUploadSource from "../src/NodeUploadSource.js"
+
+const here = Path.dirname(fileURLToPath(import.meta.url))
+const repoRoot = Path.resolve(here, "../../..")
+const ceilingScript = Path.resolve(repoRoot, "../shared/bench-limits/pipeline.mjs")
+const emulatorBin = Path.resolve(repoRoot, "packages/emulator/src/bin.ts")
+const MiB = 1024 * 1024
+const appId = "1250000000"
+const bucket = "bench"
+const secretId = "AKIDbench"
+const secretKey = "bench-key"
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    "size-mib": { type: "string" },
+    runs: { type: "string" },
+    "warmup-mib": { type: "string" },
+    concurrency: { type: "string", default: "4" },
+    "slice-mib": { type: "string", default: "1" },
+    rounds: { type: "string", default: "1" },
+    "no-ceiling": { type: "boolean", default: false },
+    "no-rss": { type: "boolean", default: false },
+    "emulator-fsync": { type: "boolean", default: false },
+    "json-out": { type: "string" },
+    "checkpoint-dir": { type: "string" },
+    // client mode (internal)
+    client: { type: "boolean", default: false },
+    endpoint: { type: "string" },
+    file: { type: "string" },
+    integrity: { type: "string" },
+    label: { type: "string" },
+    "emulator-pid": { type: "string" }
+  }
+})
+
+const quick = values.quick === true
+const sizeMiB = Number(values["size-mib"] ?? (quick ? 64 : 1024))
+const runs = Number(values.runs ?? (quick ? 2 : 5))
+const warmupMiB = Number(values["warmup-mib"] ?? (quick ? 64 : 2048))
+const concurrency = Number(values.concurrency)
+const sliceMiB = Number(values["slice-mib"])
+
+interface Stats {
+  readonly min: number
+  readonly median: number
+  readonly max: number
+  readonly n: number
+}
+
+const stats = (xs: ReadonlyArray<number>): Stats => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  const median = s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+  return { min: s[0] ?? NaN, median, max: s[s.length - 1] ?? NaN, n: s.length }
+}
+
+const vmHWMMiB = (): number => {
+  const m = /VmHWM:\s+(\d+)/.exec(Fs.readFileSync("/proc/self/status", "latin1"))
+  return m === null ? NaN : Number(m[1]) / 1024
+}
+const resetHWM = (): boolean => {
+  try {
+    Fs.writeFileSync("/proc/self/clear_refs", "5")
+    return true
+  } catch {
+    return false
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// client mode: one process, warm-up then timed uploads, one JSON line on stdout
+
+interface ClientRun {
+  readonly mbps: number
+  readonly seconds: number
+  readonly peakRssMiB: number
+  readonly clientCpuPct: number
+  readonly emulatorCpuPct: number
+  readonly backgroundCpuPct: number
+  readonly verifiedBy: string
+  readonly requests: number
+  readonly retries: number
+}
+
+const machineCpu = () => {
+  const l = Fs.readFileSync("/proc/stat", "latin1").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
+  return { total: l.reduce((a, b) => a + b, 0), idle: l[3]! + l[4]! }
+}
+
+/**
+ * Waits (at most ~10 s) until other processes use less than `limitPct` % of a core over 300 ms, as
+ * pipeline.mjs does; returns the last background CPU % seen (reported per run, to spot disturbed samples).
+ */
+const waitQuiet = async (limitPct = 15): Promise<number> => {
+  let background = 0
+  for (let k = 0; k < 20; k++) {
+    const a = machineCpu()
+    const c0 = process.cpuUsage()
+    await new Promise((r) => setTimeout(r, 300))
+    const b = machineCpu()
+    const c = process.cpuUsage(c0)
+    const busyPct = (1 - (b.idle - a.idle) / (b.total - a.total)) * 100 * Os.cpus().length
+    background = busyPct - ((c.user + c.system) / 1e3 / 300) * 100
+    if (background < limitPct) break
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return background
+}
+
+/** CPU time (ms) used so far by another process, from /proc/<pid>/stat (utime + stime) */
+const processCpuMs = (pid: number): number => {
+  try {
+    const stat = Fs.readFileSync(`/proc/${pid}/stat`, "latin1")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // USER_HZ = 100 on Linux
+  } catch {
+    return NaN
+  }
+}
+
+const stampFile = (file: string, counter: number) => {
+  const fd = Fs.openSync(file, "r+")
+  try {
+    const b = Buffer.alloc(8)
+    b.writeDoubleLE(counter + Math.random())
+    Fs.writeSync(fd, b, 0, 8, 0)
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
+
+const clientMain = async () => {
+  const file = values.file!
+  const integrity = values.integrity as UploadOptions.Integrity
+  const size = Fs.statSync(file).size
+  const checkpointDir = Fs.mkdtempSync(Path.join(values["checkpoint-dir"] ?? Os.tmpdir(), "cos-v4-bench-cp-"))
+  const runtime = ManagedRuntime.make(NodeCos.layer({
+    endpoint: values.endpoint!,
+    appId,
+    bucket,
+    credentials: { secretId, secretKey: Redacted.make(secretKey) },
+    checkpointDir,
+    concurrency
+  }))
+  let counter = 0
+  const upload = async () => {
+    stampFile(file, counter++)
+    const target = `/bench/${process.pid}-${counter}.bin`
+    const emulatorPid = Number(values["emulator-pid"] ?? 0)
+    const emu0 = processCpuMs(emulatorPid)
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const receipt = await runtime.runPromise(
+      Uploader.upload(NodeUploadSource.fromFile(file), target, {
+        integrity,
+        concurrency,
+        sliceSize: sliceMiB * MiB,
+        overwrite: true
+      })
+    )
+    const seconds = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    const emulatorCpuMs = processCpuMs(emulatorPid) - emu0
+    if (receipt.instant || receipt.fileSize !== size) throw new Error(`unexpected receipt ${JSON.stringify(receipt)}`)
+    await runtime.runPromise(Cos.remove(target))
+    return {
+      mbps: size / 1e6 / seconds,
+      seconds,
+      clientCpuPct: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
+      emulatorCpuPct: (emulatorCpuMs / 1000 / seconds) * 100,
+      verifiedBy: receipt.verifiedBy,
+      requests: receipt.requests,
+      retries: receipt.retries
+    }
+  }
+  try {
+    for (let done = 0; done < warmupMiB * MiB; done += size) await upload()
+    const rows: Array<ClientRun> = []
+    for (let i = 0; i < runs; i++) {
+      const backgroundCpuPct = await waitQuiet()
+      const hwmOk = resetHWM()
+      const r = await upload()
+      rows.push({ ...r, backgroundCpuPct, peakRssMiB: hwmOk ? vmHWMMiB() : process.memoryUsage().rss / MiB })
+    }
+    process.stdout.write(JSON.stringify({ label: values.label, integrity, sizeMiB: size / MiB, rows }) + "\n")
+  } finally {
+    await runtime.dispose()
+    Fs.rmSync(checkpointDir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// orchestrator
+
+const run = (cmd: string, args: ReadonlyArray<string>): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = ChildProcess.spawn(cmd, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] })
+    let out = ""
+    child.stdout.on("data", (c: Buffer) => out += String(c))
+    child.on("error", reject)
+    child.on(
+      "close",
+      (code) => code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}`))
+    )
+  })
+
+const lastJson = <A>(out: string): A => {
+  const lines = out.trim().split("\n").filter((l) => l.startsWith("{"))
+  return JSON.parse(lines[lines.length - 1]!) as A
+}
+
+const makeFile = (path: string, size: number) => {
+  if (Fs.existsSync(path) && Fs.statSync(path).size === size) return
+  const fd = Fs.openSync(path, "w")
+  const block = Buffer.allocUnsafe(8 * MiB)
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + 7) % 251
+  try {
+    for (let off = 0; off < size; off += block.length) {
+      block.writeUInt32LE(off / block.length, 0)
+      Fs.writeSync(fd, block, 0, Math.min(block.length, size - off), off)
+    }
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
+
+const warmCache = (path: string) => {
+  const fd = Fs.openSync(path, "r")
+  const buf = Buffer.allocUnsafe(8 * MiB)
+  try {
+    while (Fs.readSync(fd, buf, 0, buf.length, null) > 0) {
+      // read through: the page cache now holds the file
+    }
+  } finally {
+    Fs.closeSync(fd)
+  }
+}
+
+const startEmulator = (dataDir: string) =>
+  new Promise<{ readonly url: string; readonly pid: number; readonly stop: () => Promise<void> }>((resolve, reject) => {
+    const args = [
+      "--import",
+      "tsx",
+      emulatorBin,
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      "--appid",
+      appId,
+      "--bucket",
+      bucket,
+      "--credential",
+      `${secretId}:${secretKey}`
+    ]
+    if (values["emulator-fsync"] !== true) args.push("--no-fsync")
+    const child = ChildProcess.spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (c: Buffer) => stderr += String(c))
+    child.on("exit", (code) => reject(new Error(`emulator exited ${code}: ${stderr}`)))
+    Readline.createInterface({ input: child.stdout }).on("line", (line) => {
+      const m = /^listening on (\S+)/.exec(line)
+      if (m === null) return
+      resolve({
+        url: m[1]!,
+        pid: child.pid!,
+        stop: () =>
+          new Promise((done) => {
+            child.removeAllListeners("exit")
+            child.once("exit", () => done())
+            child.kill("SIGTERM")
+          })
+      })
+    })
+  })
+
+interface ClientResult {
+  readonly label: string
+  readonly integrity: string
+  readonly sizeMiB: number
+  readonly rows: ReadonlyArray<ClientRun>
+}
+
+interface CeilingResult {
+  readonly mbps: Stats & { readonly runs?: number }
+  readonly peakRssMiB: Stats
+  readonly runs: ReadonlyArray<{ readonly mbps: number; readonly peakRssMiB: number }>
+  readonly verified?: boolean
+  readonly clientCpuPct: number
+  readonly serverCpuPct: number
+  readonly bgCpuPctMax?: number
+}
+
+let emulatorPid = 0
+const checkpointParent = values["checkpoint-dir"] ?? (Fs.existsSync("/dev/shm") ? "/dev/shm" : Os.tmpdir())
+
+const runClient = async (endpoint: string, file: string, integrity: string, label: string, r: number, w: number) =>
+  lastJson<ClientResult>(
+    await run(process.execPath, [
+      "--import",
+      "tsx",
+      fileURLToPath(import.meta.url),
+      "--client",
+      "--endpoint",
+      endpoint,
+      "--file",
+      file,
+      "--integrity",
+      integrity,
+      "--label",
+      label,
+      "--runs",
+      String(r),
+      "--warmup-mib",
+      String(w),
+      "--concurrency",
+      String(concurrency),
+      "--slice-mib",
+      String(sliceMiB),
+      "--emulator-pid",
+      String(emulatorPid),
+      "--checkpoint-dir",
+      checkpointParent
+    ])
+  )
+
+const f0 = (x: number) => Number.isFinite(x) ? x.toFixed(0) : "–"
+const f2 = (x: number) => Number.isFinite(x) ? x.toFixed(2) : "–"
+
+const main = async () => {
+  const work = Path.join(Os.tmpdir(), "cos-v4-bench")
+  Fs.mkdirSync(work, { recursive: true })
+  const file = Path.join(work, `upload-${sizeMiB}m.bin`)
+  makeFile(file, sizeMiB * MiB)
+  warmCache(file)
+  const dataDir = Fs.mkdtempSync(Path.join(work, "emulator-"))
+  const emulator = await startEmulator(dataDir)
+  emulatorPid = emulator.pid
+  const modes: ReadonlyArray<UploadOptions.Integrity> = ["inline", "sha-at-init"]
+  const ceiling: Array<CeilingResult> = []
+  const ours: Record<string, Array<ClientRun>> = { inline: [], "sha-at-init": [] }
+  const rss: Record<string, { readonly small: number; readonly large: number }> = {}
+  const haveCeiling = values["no-ceiling"] !== true && Fs.existsSync(ceilingScript)
+  if (!haveCeiling && values["no-ceiling"] !== true) {
+    process.stderr.write(`ceiling skipped: ${ceilingScript} not found\n`)
+  }
+  try {
+    for (let round = 0; round < Number(values.rounds); round++) {
+      if (haveCeiling) {
+        process.stderr.write(`round ${round + 1}: ceiling (pipeline.mjs mp-builtin-offset)\n`)
+        ceiling.push(lastJson<CeilingResult>(
+          await run(process.execPath, [
+            ceilingScript,
+            "--server-mode",
+            "mp-builtin-offset",
+            "--file",
+            file,
+            "--size-mib",
+            String(sizeMiB),
+            "--slice-mib",
+            String(sliceMiB),
+            "--concurrency",
+            String(concurrency),
+            "--runs",
+            String(runs),
+            "--warmup-mib",
+            String(warmupMiB),
+            "--prealloc-mib",
+            String(Math.max(1024, sizeMiB)),
+            "--verify",
+            "--keep",
+            "--json"
+          ])
+        ))
+      }
+      for (const mode of modes) {
+        process.stderr.write(`round ${round + 1}: cos-v4 ${mode}\n`)
+        const r = await runClient(emulator.url, file, mode, mode, runs, warmupMiB)
+        ours[mode]!.push(...r.rows)
+      }
+    }
+    if (values["no-rss"] !== true) {
+      const largeFile = Path.join(work, `upload-${4 * sizeMiB}m.bin`)
+      makeFile(largeFile, 4 * sizeMiB * MiB)
+      for (const mode of modes) {
+        process.stderr.write(`peak RSS: ${mode} at ${sizeMiB} MiB and ${4 * sizeMiB} MiB\n`)
+        warmCache(file)
+        const small = await runClient(emulator.url, file, mode, `${mode}-rss`, 1, sizeMiB)
+        warmCache(largeFile)
+        const large = await runClient(emulator.url, largeFile, mode, `${mode}-rss4`, 1, sizeMiB)
+        rss[mode] = { small: small.rows[0]!.peakRssMiB, large: large.rows[0]!.peakRssMiB }
+      }
+      if (!quick) Fs.rmSync(largeFile, { force: true })
+    }
+  } finally {
+    await emulator.stop()
+    Fs.rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  const ceilingRuns = ceiling.flatMap((c) => c.runs.map((r) => r.mbps))
+  const ceilingStats = stats(ceilingRuns)
+  const ceilingRss = stats(ceiling.flatMap((c) => c.runs.map((r) => r.peakRssMiB)))
+  const lines: Array<string> = []
+  lines.push(
+    `Upload of a ${sizeMiB} MiB page-cached file, ${sliceMiB} MiB slices, ${concurrency} in flight, ${runs} timed runs ` +
+      `per process after ${warmupMiB} MiB warm-up, ${Number(values.rounds)} round(s); MB = 10^6 bytes; ` +
+      `${Os.cpus().length} CPUs, Node ${process.version}; client checkpoints in ${checkpointParent}` +
+      `${quick ? " (QUICK smoke run)" : ""}`
+  )
+  lines.push("")
+  lines.push(
+    "| variant | MB/s min / **median** / max (n) | ratio to ceiling (median) | client peak RSS MiB (median) | client / server CPU % (median) |"
+  )
+  lines.push("|---|---|---|---|---|")
+  if (ceiling.length > 0) {
+    lines.push(
+      `| ceiling: pipeline.mjs → server.mjs mp-builtin-offset | ${f0(ceilingStats.min)} / **${
+        f0(ceilingStats.median)
+      }** / ${f0(ceilingStats.max)} (${ceilingStats.n}) | 1.00 | ${f0(ceilingRss.median)} | ${
+        f0(stats(ceiling.map((c) => c.clientCpuPct)).median)
+      } / ${f0(stats(ceiling.map((c) => c.serverCpuPct)).median)} |`
+    )
+  }
+  const summary: Record<string, unknown> = {}
+  for (const mode of modes) {
+    const rows = ours[mode]!
+    const s = stats(rows.map((r) => r.mbps))
+    const ratio = s.median / ceilingStats.median
+    const r = stats(rows.map((x) => x.peakRssMiB))
+    const cpu = stats(rows.map((x) => x.clientCpuPct))
+    const emu = stats(rows.map((x) => x.emulatorCpuPct))
+    summary[mode] = { mbps: s, ratio, peakRssMiB: r, clientCpuPct: cpu, emulatorCpuPct: emu, runs: rows }
+    lines.push(
+      `| cos-v4 ${mode} → emulator | ${f0(s.min)} / **${f0(s.median)}** / ${f0(s.max)} (${s.n}) | ${f2(ratio)} | ${
+        f0(r.median)
+      } | ${f0(cpu.median)} / ${f0(emu.median)} |`
+    )
+  }
+  const background = modes.flatMap((m) => ours[m]!.map((r) => r.backgroundCpuPct))
+  lines.push("")
+  lines.push(
+    `Background CPU (other processes, % of a core) before the timed uploader runs: max ${
+      f0(Math.max(...background))
+    } %; ceiling: max ${f0(Math.max(...ceiling.map((c) => c.bgCpuPctMax ?? NaN)))} %.`
+  )
+  if (Object.keys(rss).length > 0) {
+    lines.push("")
+    lines.push(
+      `| client peak RSS (fresh process, 1 timed run) | ${sizeMiB} MiB file | ${4 * sizeMiB} MiB file | growth |`
+    )
+    lines.push("|---|---|---|---|")
+    for (const [mode, r] of Object.entries(rss)) {
+      lines.push(
+        `| ${mode} | ${f0(r.small)} MiB | ${f0(r.large)} MiB | ${((r.large / r.small - 1) * 100).toFixed(1)} % |`
+      )
+    }
+  }
+  console.log(lines.join("\n"))
+  const json = {
+    sizeMiB,
+    sliceMiB,
+    concurrency,
+    runs,
+    warmupMiB,
+    rounds: Number(values.rounds),
+    quick,
+    checkpointDir: checkpointParent,
+    node: process.version,
+    cpus: Os.cpus().length,
+    ceiling: ceiling.length > 0 ? { mbps: ceilingStats, peakRssMiB: ceilingRss, runs: ceiling } : null,
+    ours: summary,
+    rss
+  }
+  console.log(JSON.stringify(json))
+  if (values["json-out"] !== undefined) Fs.writeFileSync(values["json-out"], JSON.stringify(json, null, 2))
+}
+;(values.client === true ? clientMain() : main()).catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
