@@ -20,7 +20,12 @@ const reply = (res, data) => {
   res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
   res.end(body)
 }
-const access = (p) => ({ access_url: `http://x${p}`, resource_path: p, source_url: `http://x${p}`, url: `http://x${p}` })
+const access = (p) => ({
+  access_url: `http://x${p}`,
+  resource_path: p,
+  source_url: `http://x${p}`,
+  url: `http://x${p}`
+})
 const server = http.createServer((req, res) => {
   const url = req.url ?? "/"
   if (req.method === "GET") {
@@ -44,7 +49,7 @@ const server = http.createServer((req, res) => {
         return reply(res, { session: `s${++sessions}`, slice_size: Number(field(head, "slice_size") ?? 1048576) })
       case "upload_slice_data": {
         const offset = Number(field(head, "offset"))
-        const i = head.indexOf("\r\n\r\n", head.indexOf('name="filecontent"'))
+        const i = head.indexOf("\r\n\r\n", head.indexOf("name=\"filecontent\""))
         return reply(res, { session: field(head, "session"), offset, datalen: total - (i + 4) - 0 })
       }
       case "upload_slice_finish":

@@ -6,6 +6,7 @@
  *     [--integrity inline|sha-at-init] [--tracer on|off]
  */
 import type * as Sha1 from "@cos-v4/core/Sha1"
+import * as Sha1Tag from "@cos-v4/core/Sha1"
 import * as CheckpointStore from "@cos-v4/slicer/CheckpointStore"
 import * as CosConfig from "@cos-v4/slicer/CosConfig"
 import * as Signer from "@cos-v4/slicer/Signer"
@@ -19,7 +20,6 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Sha1Tag from "@cos-v4/core/Sha1"
 
 const args = process.argv.slice(2)
 const opt = (n: string, d: string) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1]! : d)

@@ -32,8 +32,9 @@ import * as internal from "./internal/faultInjection.js"
  *
  * - `Code`: an envelope with the reason's code (e.g. `AuthExpired`, `UploadNotFinished` = -4019).
  * - `Status`: an HTTP status, with a body when given (a JSON text, or anything else).
- * - `Reset`: the connection is reset (`ECONNRESET`) after `afterBytes` bytes of the request were sent; with
- *   `reached` the server got the whole request and only the answer is lost.
+ * - `Reset`: the connection is reset (`ECONNRESET`) after `afterBytes` bytes of the body were sent (they are
+ *   delivered as a streamed body that then fails: the server sees a truncated request); with `reached` the
+ *   server got the whole request and only the answer is lost.
  * - `Stall`: nothing happens for `duration` (forever when absent), then the request is delivered.
  * - `StallBody`: status 200 and headers arrive, the body never does.
  * - `Delay`: the server answers at once, the answer arrives `duration` later.
@@ -273,7 +274,7 @@ export interface RandomOptions {
 
 /**
  * Draws a schedule of rules from a seed: the same seed and options give the same rules. Each of the first
- * `requests` requests gets at most one fault; `initNotFinished` adds a `-4019` answer to the 1st to 3rd init.
+ * `requests` requests gets at most one fault; `initNotFinished` adds (at most once) a `-4019` answer to the 1st, 2nd or 3rd init.
  *
  * @since 0.1.0
  * @category constructors

@@ -1,6 +1,6 @@
 // The slicer's tests use the exported in-memory server (src/MemoryServer.ts) under their historical names.
-import * as MemoryServer from "../src/MemoryServer.js"
 import { sha1Hex } from "../src/internal/memoryServer.js"
+import * as MemoryServer from "../src/MemoryServer.js"
 
 export type FakeServer = MemoryServer.Server
 export type Fault = MemoryServer.Fault

@@ -1,15 +1,17 @@
 import * as CosError from "@cos-v4/core/CosError"
 import * as CosPath from "@cos-v4/core/CosPath"
 import * as Protocol from "@cos-v4/core/Protocol"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Random from "effect/Random"
+import * as Stream from "effect/Stream"
 import type { Fault, Injected, Injector, RandomOptions, Rule, Target } from "../FaultInjection.js"
 import { parseMultipart } from "./memoryServer.js"
 
@@ -25,7 +27,7 @@ export const describeRequest = (request: HttpClientRequest.HttpClientRequest): O
   }
   const location = CosPath.parseRequestPath(url.pathname)
   const path = Either.isRight(location) ? location.right.path : url.pathname
-  let fields: Record<string, string> = Protocol.normalizeFields(url.searchParams.entries())
+  let fields: Record<string, string> = Protocol.normalizeFields([...url.searchParams.entries(), ...request.urlParams])
   const body = request.body
   if (body._tag === "Uint8Array") {
     const contentType = request.headers["content-type"] ?? ""
@@ -111,10 +113,25 @@ export const make = (rules: ReadonlyArray<Rule>): Injector => {
       })`
     })
 
+  // the first `n` bytes of the body go out, then the connection breaks: the server sees a truncated request
+  const partial = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest, n: number) => {
+    const body = request.body
+    if (body._tag !== "Uint8Array" || n <= 0) return Effect.void
+    const error = reset(request, n, false)
+    const stream = Stream.succeed(body.body.subarray(0, Math.min(n, body.body.length - 1))).pipe(
+      Stream.concat(Stream.fail(error))
+    )
+    return client.execute(
+      HttpClientRequest.setBody(request, HttpBody.stream(stream, body.contentType, body.body.length))
+    )
+      .pipe(Effect.flatMap((r) => r.arrayBuffer), Effect.ignore)
+  }
+
   const apply = (
     fault: Fault,
     forward: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
-    request: HttpClientRequest.HttpClientRequest
+    request: HttpClientRequest.HttpClientRequest,
+    client: HttpClient.HttpClient
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
     const consumed = Effect.flatMap(forward, (r) => Effect.asVoid(r.arrayBuffer))
     switch (fault._tag) {
@@ -132,7 +149,10 @@ export const make = (rules: ReadonlyArray<Rule>): Injector => {
           )
         )
       case "Reset":
-        return Effect.zipRight(fault.reached ? consumed : Effect.void, Effect.fail(reset(request, fault.afterBytes, fault.reached)))
+        return Effect.zipRight(
+          fault.reached ? consumed : partial(client, request, fault.afterBytes),
+          Effect.fail(reset(request, fault.afterBytes, fault.reached))
+        )
       case "Stall":
         return fault.duration === undefined ? Effect.never : Effect.zipRight(Effect.sleep(fault.duration), forward)
       case "StallBody":
@@ -144,13 +164,16 @@ export const make = (rules: ReadonlyArray<Rule>): Injector => {
       case "Duplicate":
         return Effect.zipRight(consumed, forward)
       case "Reorder":
-        return Effect.flatMap(Effect.flatMap(forward, buffered), (response) =>
-          Effect.flatMap(Deferred.make<void>(), (d) =>
-            Effect.sync(() => waiting.add(d)).pipe(
-              Effect.zipRight(Effect.raceFirst(Deferred.await(d), Effect.sleep(fault.hold))),
-              Effect.ensuring(Effect.sync(() => waiting.delete(d))),
-              Effect.as(response)
-            )))
+        return Effect.flatMap(
+          Effect.flatMap(forward, buffered),
+          (response) =>
+            Effect.flatMap(Deferred.make<void>(), (d) =>
+              Effect.sync(() => waiting.add(d)).pipe(
+                Effect.zipRight(Effect.raceFirst(Deferred.await(d), Effect.sleep(fault.hold))),
+                Effect.ensuring(Effect.sync(() => waiting.delete(d))),
+                Effect.as(response)
+              ))
+        )
     }
   }
 
@@ -170,7 +193,7 @@ export const make = (rules: ReadonlyArray<Rule>): Injector => {
           const fault = pick(target)
           if (fault !== undefined) injected.push({ ...target, fault })
           injector.inFlight++
-          const answer = fault === undefined ? effect : apply(fault, effect, request)
+          const answer = fault === undefined ? effect : apply(fault, effect, request, client)
           return answer.pipe(
             Effect.tap(() => fault?._tag === "Reorder" ? Effect.void : deliver),
             Effect.ensuring(Effect.sync(() => injector.inFlight--))
@@ -193,6 +216,7 @@ export const random = (options: RandomOptions): Effect.Effect<ReadonlyArray<Rule
   >
   return Effect.gen(function*() {
     const rules: Array<Rule> = []
+    let initNotFinished = false
     const int = (min: number, max: number) => rng.nextIntBetween(min, max + 1)
     const millis = Effect.map(int(1, maxStall), Duration.millis)
     for (let index = 0; index < horizon; index++) {
@@ -206,7 +230,7 @@ export const random = (options: RandomOptions): Effect.Effect<ReadonlyArray<Rule
         draw -= rate
       }
       if (kind === undefined) continue
-      const reached = (yield* rng.nextBoolean)
+      const reached = yield* rng.nextBoolean
       let fault: Fault
       switch (kind) {
         case "retryableCode":
@@ -243,6 +267,8 @@ export const random = (options: RandomOptions): Effect.Effect<ReadonlyArray<Rule
           break
         case "initNotFinished":
           fault = { _tag: "Code", reason: "UploadNotFinished", reached: false }
+          if (initNotFinished) continue
+          initNotFinished = true
           rules.push({ op: "upload_slice_init", nth: yield* int(1, 3), fault })
           continue
       }

@@ -3,12 +3,16 @@ import * as CosPath from "@cos-v4/core/CosPath"
 import * as Protocol from "@cos-v4/core/Protocol"
 import * as Sha1 from "@cos-v4/core/Sha1"
 import * as Signature from "@cos-v4/core/Signature"
+import * as HttpBody from "@effect/platform/HttpBody"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import type { Options, Request, Server, Session } from "../MemoryServer.js"
 
 /** @internal */
@@ -205,7 +209,24 @@ export const make = (options: Options = {}): Server => {
           return HttpClientResponse.fromWeb(request, new Response("not found", { status: 404 }))
         }
         const path = location.right.path
-        const body = request.body
+        let body = request.body
+        if (body._tag === "Stream") {
+          // a streamed body is read whole first; a stream that fails is a request that never completed
+          // (e.g. FaultInjection's reset after N bytes): nothing reaches the handler
+          const collected = yield* body.stream.pipe(
+            Stream.mapError((cause) =>
+              new HttpClientError.RequestError({ request, reason: "Transport", cause, description: "body aborted" })
+            ),
+            Stream.runCollect
+          )
+          const bytes = new Uint8Array(Chunk.reduce(collected, 0, (n, c) => n + c.length))
+          let at = 0
+          for (const c of collected) {
+            bytes.set(c, at)
+            at += c.length
+          }
+          body = HttpBody.uint8Array(bytes, body.contentType)
+        }
         const contentType = request.headers["content-type"] ?? ""
         let fields: Record<string, string> = Protocol.normalizeFields(url.searchParams.entries())
         let content: Uint8Array | undefined

@@ -4,7 +4,6 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import type * as Redacted from "effect/Redacted"
-import * as Ref from "effect/Ref"
 import { CosConfig } from "../CosConfig.js"
 import type { Options, Signer, SignRequest } from "../Signer.js"
 
@@ -22,17 +21,21 @@ export const make = (
     const cos = yield* CosConfig
     const lifetime = Math.max(2, Math.floor(options?.lifetimeSeconds ?? 300))
     const margin = Math.min(lifetime - 1, Math.max(0, Math.floor(options?.refreshMarginSeconds ?? 60)))
-    const cache = yield* Ref.make<Cached | undefined>(undefined)
+    // a plain variable, not a Ref: signing runs once per request, and fibers interleave only at yield points
+    let cached: Cached | undefined
     const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
     const rand = Random.nextIntBetween(0, 1_000_000_000)
-    const multi = Effect.gen(function*() {
-      const now = yield* nowSeconds
-      const cached = yield* Ref.get(cache)
-      if (cached !== undefined && now < cached.expiresAt - margin) return cached.sign
-      const expiresAt = now + lifetime
-      const sign = Signature.signMulti({ credentials, bucket: cos.bucket, expiresAt, now, rand: yield* rand })
-      yield* Ref.set(cache, { sign, expiresAt })
-      return sign
+    const fresh = (now: number) =>
+      Effect.map(rand, (r) => {
+        const expiresAt = now + lifetime
+        const sign = Signature.signMulti({ credentials, bucket: cos.bucket, expiresAt, now, rand: r })
+        cached = { sign, expiresAt }
+        return sign
+      })
+    const multi = Effect.clockWith((clock) => {
+      const now = Math.floor(clock.unsafeCurrentTimeMillis() / 1000)
+      const c = cached
+      return c !== undefined && now < c.expiresAt - margin ? Effect.succeed(c.sign) : fresh(now)
     })
     const sign = (request: SignRequest) =>
       request.once
@@ -47,5 +50,10 @@ export const make = (
           })
         })
         : multi
-    return { sign, invalidate: Ref.set(cache, undefined) } satisfies Signer.Service
+    return {
+      sign,
+      invalidate: Effect.sync(() => {
+        cached = undefined
+      })
+    } satisfies Signer.Service
   })

@@ -4,9 +4,11 @@ import * as Protocol from "@cos-v4/core/Protocol"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
@@ -25,7 +27,50 @@ export const headRoom = 1024
 export const tailRoom = 64
 
 const encoder = new TextEncoder()
-const decodeEnvelope = Schema.decodeUnknownEither(Schema.parseJson(Protocol.Envelope))
+
+interface Envelope {
+  readonly code: number
+  readonly message: string
+  readonly request_id?: string | undefined
+  readonly data?: unknown
+}
+
+/**
+ * `Schema.parseJson(Protocol.Envelope)` by hand (it runs once per request): the same acceptance (a JSON object
+ * with a numeric `code`, a string `message`, an optional string `request_id`, any `data`), `undefined` when the
+ * text is not such an envelope.
+ */
+const decodeEnvelope = (text: string): Envelope | undefined => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== "object" || value === null) return undefined
+  const { code, data, message, request_id } = value as Record<string, unknown>
+  if (typeof code !== "number" || typeof message !== "string") return undefined
+  if (request_id !== undefined && typeof request_id !== "string") return undefined
+  return { code, message, request_id, data }
+}
+
+const isIndex = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 0
+
+/**
+ * The common shape of an `upload_slice_data` answer (numbers as JSON numbers), checked by hand; anything else
+ * goes through the schema (which also accepts decimal strings and formats the errors).
+ */
+const fastSliceData = (u: unknown): Protocol.SliceDataData | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  const { datalen, datamd5, offset, serial_upload, session } = u as Record<string, unknown>
+  if (typeof session !== "string" || !isIndex(offset) || !isIndex(datalen)) return undefined
+  if (serial_upload !== undefined && !isIndex(serial_upload)) return undefined
+  if (datamd5 !== undefined && typeof datamd5 !== "string") return undefined
+  const out: { -readonly [K in keyof Protocol.SliceDataData]: Protocol.SliceDataData[K] } = { session, offset, datalen }
+  if (serial_upload !== undefined) out.serial_upload = serial_upload
+  if (datamd5 !== undefined) out.datamd5 = datamd5
+  return out
+}
 
 type Op = CosError.Op
 
@@ -67,7 +112,10 @@ const statusReason = (status: number): CosError.HttpStatusError["reason"] =>
 /** @internal */
 export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient | Signer | CosConfig> = Effect.gen(
   function*() {
-    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
+    const rawClient = yield* HttpClient.HttpClient
+    // no spans for these requests. `withTracerDisabledWhen` costs a FiberRef `locally` per request, so it is
+    // skipped when the calling fiber has the tracer off anyway (the uploader's slice phase does)
+    const tracedClient = HttpClient.withTracerDisabledWhen(rawClient, () => true)
     const signer = yield* Signer
     const cos = yield* CosConfig
     const boundary = `----cosv4${(yield* Random.nextIntBetween(0, 2 ** 30)).toString(36)}${
@@ -102,42 +150,56 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
       out.set(tail, head.length + length)
       return out
     }
-    const url = (path: CosPath.CosPath) => CosPath.url(cos.endpoint, cos.appId, cos.bucket, path)
+    // the same path over and over during an upload: keep the last URL
+    let lastPath: string | undefined
+    let lastUrl = ""
+    const url = (path: CosPath.CosPath) => {
+      if (path !== lastPath) {
+        lastUrl = CosPath.url(cos.endpoint, cos.appId, cos.bucket, path)
+        lastPath = path
+      }
+      return lastUrl
+    }
 
-    // one exchange: sign, send, read the answer; time limits per the module docs
+    // one exchange: sign, send, read the answer; time limits per the module docs. Kept to few Effect steps: it
+    // runs once per slice.
+    let windowFor: { timeout: Duration.Duration; stall: Duration.Duration; stallFirst: boolean } | undefined
     const exchange = (
       op: Op,
       path: CosPath.CosPath,
       once: boolean,
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<{ readonly status: number; readonly text: string }, RequestError> =>
-      Effect.gen(function*() {
-        const timeout = yield* RequestTimeout
-        const stall = yield* StallTimeout
-        const sign = yield* signer.sign({ op, path, once })
-        const signed = HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign))
+      Effect.withFiberRuntime((fiber) => {
+        const context = fiber.currentContext
+        const client = fiber.getFiberRef(FiberRef.currentTracerEnabled) ? tracedClient : rawClient
+        const timeout = Context.get(context, RequestTimeout)
+        const stall = Context.get(context, StallTimeout)
+        if (windowFor === undefined || windowFor.timeout !== timeout || windowFor.stall !== stall) {
+          windowFor = { timeout, stall, stallFirst: Duration.lessThan(stall, timeout) }
+        }
         // one timer for the whole exchange (each timer costs ~25 µs per request): the answer (headers and the
         // small envelope body) must be complete within min(stallTimeout, requestTimeout)
-        const stallFirst = Duration.lessThan(stall, timeout)
-        const window = stallFirst ? stall : timeout
-        return yield* client.execute(signed).pipe(
-          Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
-          Effect.catchTags({
-            RequestError: (e) => Effect.fail(fromHttpClientError(e, op, path)),
-            ResponseError: (e) => Effect.fail(fromHttpClientError(e, op, path))
-          }),
-          Effect.timeoutFail({
-            duration: window,
-            onTimeout: () =>
-              new CosError.TransportError({
-                reason: stallFirst ? "Stalled" : "Timeout",
-                detail: stallFirst ?
-                  `no complete answer within ${Duration.format(stall)}` :
-                  `no answer within ${Duration.format(timeout)}`,
-                op,
-                path
-              }, { disableValidation: true })
-          })
+        const stallFirst = windowFor.stallFirst
+        return Effect.flatMap(
+          signer.sign({ op, path, once }),
+          (sign) =>
+            client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign))).pipe(
+              Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
+              Effect.mapError((e) => fromHttpClientError(e, op, path)),
+              Effect.timeoutFail({
+                duration: stallFirst ? stall : timeout,
+                onTimeout: () =>
+                  new CosError.TransportError({
+                    reason: stallFirst ? "Stalled" : "Timeout",
+                    detail: stallFirst ?
+                      `no complete answer within ${Duration.format(stall)}` :
+                      `no answer within ${Duration.format(timeout)}`,
+                    op,
+                    path
+                  }, { disableValidation: true })
+              })
+            )
         )
       })
 
@@ -148,15 +210,14 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
       answer: { readonly status: number; readonly text: string }
     ): Either.Either<unknown, RequestError> => {
       const { status, text } = answer
-      const envelope = decodeEnvelope(text)
-      if (Either.isLeft(envelope)) {
+      const env = decodeEnvelope(text)
+      if (env === undefined) {
         return Either.left(
           new CosError.HttpStatusError({ reason: statusReason(status), status, body: text.slice(0, 1024), op, path }, {
             disableValidation: true
           })
         )
       }
-      const env = envelope.right
       if (env.code !== 0) {
         return Either.left(
           CosError.fromServer({ code: env.code, message: env.message, requestId: env.request_id, status, op, path })
@@ -177,10 +238,17 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
       return Either.right(env.data ?? {})
     }
 
+    // one decoder per schema, made once
+    const decoders = new WeakMap<object, (data: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
     const decodeData = <A, I>(schema: Schema.Schema<A, I>, op: Op, path: CosPath.CosPath) => {
-      const decode = Schema.decodeUnknownEither(schema)
+      let decode = decoders.get(schema)
+      if (decode === undefined) {
+        decode = Schema.decodeUnknownEither(schema)
+        decoders.set(schema, decode)
+      }
+      const run = decode as (data: unknown) => Either.Either<A, ParseResult.ParseError>
       return (data: unknown): Either.Either<A, CosError.ProtocolError> =>
-        Either.mapLeft(decode(data), (e) =>
+        Either.mapLeft(run(data), (e) =>
           new CosError.ProtocolError({
             reason: "Decode",
             detail: ParseResult.TreeFormatter.formatErrorSync(e),
@@ -195,13 +263,11 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
       once: boolean,
       request: HttpClientRequest.HttpClientRequest,
       schema: Schema.Schema<A, I>
-    ): Effect.Effect<A, RequestError> => {
-      const decode = decodeData(schema, op, path)
-      return Effect.flatMap(
+    ): Effect.Effect<A, RequestError> =>
+      Effect.flatMap(
         exchange(op, path, once, request),
-        (answer) => Either.flatMap(interpret(op, path, answer), decode)
+        (answer) => Either.flatMap(interpret(op, path, answer), decodeData(schema, op, path))
       )
-    }
 
     const form = (path: CosPath.CosPath, body: Uint8Array) =>
       HttpClientRequest.post(url(path)).pipe(HttpClientRequest.bodyUint8Array(body, contentType))
@@ -245,18 +311,26 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
           Protocol.SliceInitData
         ),
       sliceData: (o) =>
-        call(
-          "upload_slice_data",
-          o.path,
-          false,
-          form(
+        Effect.flatMap(
+          exchange(
+            "upload_slice_data",
             o.path,
-            envelope([["op", "upload_slice_data"], ["session", o.session], ["offset", String(o.offset)], [
-              "sha",
-              o.sha
-            ]], o.content)
+            false,
+            form(
+              o.path,
+              envelope([["op", "upload_slice_data"], ["session", o.session], ["offset", String(o.offset)], [
+                "sha",
+                o.sha
+              ]], o.content)
+            )
           ),
-          Protocol.SliceDataData
+          (answer) =>
+            Either.flatMap(interpret("upload_slice_data", o.path, answer), (data) => {
+              const fast = fastSliceData(data)
+              return fast !== undefined
+                ? Either.right(fast)
+                : decodeData(Protocol.SliceDataData, "upload_slice_data", o.path)(data)
+            })
         ),
       sliceList: (path) =>
         Effect.flatMap(

@@ -5,11 +5,11 @@ import * as Sha1 from "@cos-v4/core/Sha1"
 import * as SlicePlan from "@cos-v4/core/SlicePlan"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as ScheduleDecision from "effect/ScheduleDecision"
@@ -177,53 +177,60 @@ const runUpload = <R>(
         return Option.some(Duration.millis(Math.max(0, Intervals.start(decision.intervals) - now)))
       }))
 
-    // runs one request, recovering per the error's class
+    // runs one request, recovering per the error's class. The fast path (success at the first attempt) is one
+    // `catchAll`; the retry loop is built only when a request fails.
     const recovering = <A>(
       op: CosError.Op,
       offset: number | undefined,
       effect: Effect.Effect<A, CosError.CosError>,
       resync?: (error: CosError.CosError) => Effect.Effect<Option.Option<A>, CosError.CosError>
-    ): Effect.Effect<A, CosError.CosError> =>
-      Effect.gen(function*() {
-        let resigns = 0
-        let resyncs = 0
-        while (true) {
-          stats.requests++
-          const result = yield* Effect.either(effect)
-          if (Either.isRight(result)) return result.right
-          const error = result.left
-          if (error._tag === "UploadFailed") return yield* error
-          stats.failures.push(CosError.toAttemptFailure(error, offset))
-          switch (error.recovery) {
-            case "retry": {
-              if (error._tag === "TransportError" && error.reason === "Stalled") {
-                emit(UploadEvent.Stalled({ op, offset }))
-              }
-              const delay = yield* nextDelay(error)
-              if (Option.isNone(delay)) return yield* failed("RetriesExhausted")
-              stats.retries++
-              emit(UploadEvent.Retrying({ error, op, offset, attempt: stats.attempt, delay: delay.value }))
-              yield* Effect.sleep(delay.value)
-              break
-            }
-            case "resign": {
-              if (++resigns > maxResigns) return yield* failed("Terminal")
-              stats.retries++
-              yield* signer.invalidate
-              break
-            }
-            case "resync": {
-              if (resync === undefined || ++resyncs > maxResyncs) return yield* failed("Terminal")
-              stats.retries++
-              const done = yield* resync(error)
-              if (Option.isSome(done)) return done.value
-              break
-            }
-            default:
-              return yield* failed("Terminal")
-          }
-        }
+    ): Effect.Effect<A, CosError.CosError> => {
+      const attempt = Effect.suspend(() => {
+        stats.requests++
+        return effect
       })
+      return Effect.catchAll(attempt, (first) =>
+        Effect.gen(function*() {
+          let resigns = 0
+          let resyncs = 0
+          let error = first
+          while (true) {
+            if (error._tag === "UploadFailed") return yield* error
+            stats.failures.push(CosError.toAttemptFailure(error, offset))
+            switch (error.recovery) {
+              case "retry": {
+                if (error._tag === "TransportError" && error.reason === "Stalled") {
+                  emit(UploadEvent.Stalled({ op, offset }))
+                }
+                const delay = yield* nextDelay(error)
+                if (Option.isNone(delay)) return yield* failed("RetriesExhausted")
+                stats.retries++
+                emit(UploadEvent.Retrying({ error, op, offset, attempt: stats.attempt, delay: delay.value }))
+                yield* Effect.sleep(delay.value)
+                break
+              }
+              case "resign": {
+                if (++resigns > maxResigns) return yield* failed("Terminal")
+                stats.retries++
+                yield* signer.invalidate
+                break
+              }
+              case "resync": {
+                if (resync === undefined || ++resyncs > maxResyncs) return yield* failed("Terminal")
+                stats.retries++
+                const done = yield* resync(error)
+                if (Option.isSome(done)) return done.value
+                break
+              }
+              default:
+                return yield* failed("Terminal")
+            }
+            const result = yield* Effect.either(attempt)
+            if (Either.isRight(result)) return result.right
+            error = result.left
+          }
+        }))
+    }
 
     const reader = yield* Effect.catchAll(source.open, (e) => terminal(e))
     const size = reader.size
@@ -266,19 +273,28 @@ const runUpload = <R>(
           peakInUse: state.pool?.peak() ?? 0
         }
       }))
-    const readExactly = (buffer: Uint8Array, position: number) =>
-      Effect.flatMap(
-        Effect.catchAll(readFully(reader, buffer, position), (e) => terminal(e, position)),
-        (n) =>
-          n === buffer.length ? Effect.void : terminal(
-            new CosError.SourceError({
-              reason: "SizeMismatch",
-              source: source.name,
-              detail: `expected ${buffer.length} bytes at ${position}, read ${n}: the source shrank`
-            }),
-            position
-          )
+    const shrank = (buffer: Uint8Array, position: number, n: number) =>
+      terminal(
+        new CosError.SourceError({
+          reason: "SizeMismatch",
+          source: source.name,
+          detail: `expected ${buffer.length} bytes at ${position}, read ${n}: the source shrank`
+        }),
+        position
       )
+    // one read usually fills the buffer; `readFully` loops only after a short read
+    const readExactly = (buffer: Uint8Array, position: number): Effect.Effect<void, CosError.CosError> =>
+      Effect.matchEffect(reader.read(buffer, position), {
+        onFailure: (e) => terminal(e, position),
+        onSuccess: (n) => {
+          if (n === buffer.length) return Effect.void
+          if (n <= 0) return shrank(buffer, position, 0)
+          return Effect.matchEffect(readFully(reader, buffer.subarray(n), position + n), {
+            onFailure: (e) => terminal(e, position),
+            onSuccess: (m) => n + m === buffer.length ? Effect.void : shrank(buffer, position, n + m)
+          })
+        }
+      })
 
     // ---------------------------------------------------------------------------------------------------------
     // simple upload
@@ -446,16 +462,28 @@ const runUpload = <R>(
       if (uploadParts !== undefined) return
       const builder = yield* Sha1.uploadPartsBuilder(state.sliceSize, sha1.make)
       const pool = state.pool!
-      yield* withBuffer(pool, (buffer) =>
-        Effect.gen(function*() {
-          const chunk = buffer.subarray(0, state.sliceSize)
-          for (let position = 0; position < size; position += chunk.length) {
-            const piece = chunk.subarray(0, Math.min(chunk.length, size - position))
-            yield* readExactly(piece, position)
-            builder.update(piece)
-            emit(UploadEvent.Hashing({ bytesHashed: position + piece.length, totalBytes: size }))
-          }
-        }))
+      const chunk = state.sliceSize
+      // two buffers: the next chunk is read while the current one is hashed
+      let pending: Fiber.RuntimeFiber<void, CosError.CosError> | undefined
+      yield* withBuffer(pool, (a) =>
+        withBuffer(pool, (b) =>
+          Effect.gen(function*() {
+            const pieceAt = (k: number, position: number) =>
+              (k % 2 === 0 ? a : b).subarray(0, Math.min(chunk, size - position))
+            const readAt = (k: number, position: number) =>
+              position < size ? Effect.fork(readExactly(pieceAt(k, position), position)) : Effect.succeed(undefined)
+            pending = yield* readAt(0, 0)
+            for (let position = 0, k = 0; pending !== undefined; position += chunk, k++) {
+              yield* Fiber.join(pending)
+              pending = yield* readAt(k + 1, position + chunk)
+              const piece = pieceAt(k, position)
+              builder.update(piece)
+              emit(UploadEvent.Hashing({ bytesHashed: position + piece.length, totalBytes: size }))
+            }
+          }).pipe(
+            // on failure or interruption no read may still be writing into a buffer going back to the pool
+            Effect.onExit(() => pending === undefined ? Effect.void : Fiber.interrupt(pending))
+          )))
       uploadParts = builder.finish()
       state.sha = builder.sha()
     })
@@ -497,24 +525,39 @@ const runUpload = <R>(
         })
       )
 
-    // reads (and hashes) strictly in slice order through a Deferred chain; sends up to `concurrency` at once
+    // `concurrency` workers, each with one pooled buffer: under a lock a worker takes the next index, reads the
+    // slice into its buffer and hashes it (so reading and hashing follow slice order), then sends it outside
+    // the lock. No per-slice fibers, Deferreds or buffer hand-offs (each costs CPU on the client's one thread).
     const runSlices = (indices: ReadonlyArray<number>, hash: boolean) =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         const pool = state.pool!
-        const turns = yield* Effect.all(Array.from({ length: indices.length + 1 }, () => Deferred.make<void>()))
-        yield* Deferred.succeed(turns[0]!, undefined)
-        yield* Effect.forEach(indices, (index, k) =>
-          withBuffer(pool, (buffer) =>
-            Effect.gen(function*() {
-              const slice = SlicePlan.slice(plan, index)
-              yield* Deferred.await(turns[k]!)
-              const content = buffer.subarray(headRoom, headRoom + slice.length)
-              yield* readExactly(content, slice.offset)
-              if (hash) hasher?.update(content)
-              yield* Deferred.succeed(turns[k + 1]!, undefined)
-              if (stats.acked.has(slice.offset)) return
-              yield* sendSlice(slice, buffer)
-            })), { concurrency, discard: true })
+        const lock = Effect.unsafeMakeSemaphore(1)
+        let next = 0
+        const worker = (buffer: Uint8Array): Effect.Effect<void, CosError.CosError> => {
+          const take = lock.withPermits(1)(Effect.suspend(() => {
+            if (next >= indices.length) return Effect.succeed(undefined)
+            const slice = SlicePlan.slice(plan, indices[next++]!)
+            const content = buffer.subarray(headRoom, headRoom + slice.length)
+            return Effect.as(
+              hash && hasher !== undefined ?
+                Effect.tap(readExactly(content, slice.offset), () => hasher.update(content)) :
+                readExactly(content, slice.offset),
+              slice
+            )
+          }))
+          const loop: Effect.Effect<void, CosError.CosError> = Effect.flatMap(take, (slice) =>
+            slice === undefined
+              ? Effect.void
+              : stats.acked.has(slice.offset)
+              ? loop
+              : Effect.flatMap(sendSlice(slice, buffer), () => loop))
+          return loop
+        }
+        const workers = Math.min(concurrency, indices.length)
+        return Effect.all(
+          Array.from({ length: workers }, () => Effect.acquireUseRelease(pool.take, worker, pool.release)),
+          { concurrency: Math.max(1, workers), discard: true }
+        )
       })
 
     const missing = () => SlicePlan.missing(plan, stats.acked).map((s) => s.index)
@@ -657,9 +700,13 @@ const runUpload = <R>(
       yield* saveCheckpoint
 
       // inline mode reads every slice (to hash it) and sends the missing ones
-      yield* runSlices(
-        integrity === "inline" ? plan.count === 0 ? [] : SlicePlan.slices(plan).map((s) => s.index) : missing(),
-        true
+      // the slice phase runs without spans (per-request tracing costs CPU; the upload keeps its one span)
+      yield* Effect.withTracerEnabled(
+        runSlices(
+          integrity === "inline" ? plan.count === 0 ? [] : SlicePlan.slices(plan).map((s) => s.index) : missing(),
+          true
+        ),
+        false
       )
 
       emit(UploadEvent.Finishing({ bytesAcknowledged: stats.bytesAcked, totalBytes: size }))
