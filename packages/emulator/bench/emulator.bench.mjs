@@ -2,7 +2,7 @@
 //
 //   node packages/emulator/bench/emulator.bench.mjs [--size-mib 1024] [--runs 5] [--warmup-mib 2048]
 //        [--ref-warmup-mib 1024] [--variants default,no-fsync] [--file F] [--reference PATH] [--max-attempts 3]
-//        [--budget-sec 360] [--json]
+//        [--budget-sec 360] [--deadline-sec 540] [--json]
 //
 // Emulator side: `node --import tsx packages/emulator/src/bin.ts --auth off …` (one long-lived process per variant;
 // `default` = the emulator's defaults, `no-fsync` adds --no-fsync), driven by the minimal v4 client of v4client.mjs
@@ -18,7 +18,8 @@
 // the emulator's peak RSS (VmHWM of its process, reset before each run; also the max over all runs incl. warm-up,
 // and idle after start), and CPU %.
 // A sample is repeated (at most --max-attempts times in all) when other processes took more than 20 % of a core
-// during it; the least disturbed attempt is kept. After --budget-sec seconds samples are no longer repeated.
+// during it; the least disturbed attempt is kept. After --budget-sec seconds samples are no longer repeated (and the
+// wait for a quiet machine is shortened); after --deadline-sec no new round starts (fewer runs, with a note).
 // Only Node built-ins (tsx only to run the emulator's TypeScript).
 import { spawn } from "node:child_process"
 import fs from "node:fs"
@@ -42,6 +43,8 @@ const VARIANTS = opt("variants", "default").split(",")
 const JSON_OUT = args.includes("--json")
 const MAX_ATTEMPTS = Number(opt("max-attempts", 3))
 const BUDGET_SEC = Number(opt("budget-sec", 360))
+const DEADLINE_SEC = Number(opt("deadline-sec", 540))
+const elapsedSec = () => (Date.now() - T00) / 1000
 const T00 = Date.now()
 const BG_LIMIT = 20
 const say = (s) => process.stderr.write(`[emulator.bench] ${s}\n`)
@@ -72,10 +75,10 @@ const resetHWM = (pid) => {
     return false
   }
 }
-// Wait (at most ~10 s) until other processes use < 15 % of a core; returns the last background CPU % seen.
-async function waitQuiet(limitPct = 15) {
+// Wait (at most ~tries/2 s) until other processes use < 15 % of a core; returns the last background CPU % seen.
+async function waitQuiet(limitPct = 15, tries = 20) {
   let bg = 0
-  for (let k = 0; k < 20; k++) {
+  for (let k = 0; k < tries; k++) {
     const a = procStat()
     await sleep(300)
     const b = procStat()
@@ -228,7 +231,7 @@ async function main() {
       if (d.code !== 0) throw new Error(`delete ${x.prev}: ${JSON.stringify(d)}`)
     }
     const cosPath = `/bench/run-${x.seq++}.bin`
-    const waitBg = timed ? await waitQuiet() : 0
+    const waitBg = timed ? await waitQuiet(15, elapsedSec() > BUDGET_SEC ? 3 : 20) : 0
     const pid = x.e.child.pid
     const hwmOk = resetHWM(pid)
     const c0 = process.cpuUsage()
@@ -266,7 +269,7 @@ async function main() {
   const sample = async (fn, label) => {
     let best
     // past the time budget, no more repeats
-    const max = (Date.now() - T00) / 1000 > BUDGET_SEC ? 1 : MAX_ATTEMPTS
+    const max = elapsedSec() > BUDGET_SEC ? 1 : MAX_ATTEMPTS
     for (let attempt = 1; attempt <= max; attempt++) {
       const s = await fn()
       if (best === undefined || s.bgCpuPct < best.bgCpuPct) best = s
@@ -287,7 +290,13 @@ async function main() {
     }
     // ---- timed rounds, alternating (order rotated every round) ----
     const refSamples = []
+    let stoppedEarly
     for (let k = 0; k < RUNS; k++) {
+      if (k > 0 && elapsedSec() > DEADLINE_SEC) {
+        stoppedEarly = `stopped after ${k} of ${RUNS} rounds: past the ${DEADLINE_SEC} s deadline (a busy machine?)`
+        say(stoppedEarly)
+        break
+      }
       const order = [...(ref ? ["ref"] : []), ...emus.map((_, i) => i)]
       for (let j = 0; j < k % order.length; j++) order.push(order.shift())
       for (const o of order) {
@@ -319,7 +328,7 @@ async function main() {
       runs: RUNS,
       warmupMiB: WARMUP / 1048576,
       refWarmupMiB: REF_WARMUP_MIB,
-      note,
+      note: [note, stoppedEarly].filter(Boolean).join("; ") || undefined,
       elapsedSec: 0,
       reference: ref
         ? {

@@ -1,7 +1,8 @@
 // Quick server-throughput comparison: the emulator vs ../../shared/bench-limits/server.mjs (mp-builtin-offset),
 // same client (node:http keep-alive, multipart bodies written as pieces, 1 MiB slices, 4 in flight, slices from
 // one in-memory buffer, no client-side hashing).
-// Usage: node packages/emulator/bench/throughput.mjs [--size-mib 256] [--runs 3] [--no-fsync] [--reference PATH]
+// Usage: node packages/emulator/bench/throughput.mjs [--size-mib 256] [--runs 3] [--fsync] [--reference PATH]
+//        [--settle S] [--resend] [--emulator-flags "--flag value ..."]
 import { spawn } from "node:child_process"
 import crypto from "node:crypto"
 import fs from "node:fs"
@@ -159,7 +160,8 @@ const rss = (pid) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-bench-"))
 const emuArgs = [path.resolve(here, "../src/bin.ts"), "--data-dir", dataDir, "--port", "0"]
-if (args.includes("--no-fsync")) emuArgs.push("--no-fsync")
+if (args.includes("--fsync")) emuArgs.push("--fsync")
+emuArgs.push(...opt("emulator-flags", "").split(" ").filter(Boolean))
 // one process (no tsx launcher), so that the RSS below is the emulator's
 const emu = await start(process.execPath, ["--import", "tsx", ...emuArgs], (l) => Number(l.split(":").pop()))
 const ref = await start(process.execPath, [
@@ -197,13 +199,15 @@ process.stdout.write(
     sizeMiB: SIZE / 1048576,
     runs: RUNS,
     settleS: SETTLE / 1000,
-    fsync: !args.includes("--no-fsync"),
+    fsync: args.includes("--fsync"),
     emulatorMBps: result.emulator.map((x) => +x.toFixed(0)),
     referenceMBps: result.reference.map((x) => +x.toFixed(0)),
     ratio: +(med(result.emulator) / med(result.reference)).toFixed(2),
     // server CPU (user+sys, all threads) per slice, ms; includes the finish hashing for the emulator
     emulatorCpuMsPerSlice: +med(result.emulatorCpu).toFixed(2),
     referenceCpuMsPerSlice: +med(result.referenceCpu).toFixed(2),
+    emulatorCpuMsPerSliceRuns: result.emulatorCpu.map((x) => +x.toFixed(2)),
+    referenceCpuMsPerSliceRuns: result.referenceCpu.map((x) => +x.toFixed(2)),
     emulatorSysMsPerSlice: +med(sys.emulator).toFixed(2),
     referenceSysMsPerSlice: +med(sys.reference).toFixed(2),
     emulatorPeakRssMiB: +rss(emu.child.pid).toFixed(0)

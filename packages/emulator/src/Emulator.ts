@@ -142,8 +142,10 @@ export const resolve = (options: Options = {}): Config => {
 
 /**
  * Starts the emulator in the layer's scope (closed, with its connections, when the scope closes) and sweeps
- * expired sessions and replay records in the background. When a `Sha1` service is in the context (e.g. the native
- * one of `@cos-v4/node`), it recomputes `uploadparts` states at finish; otherwise core's pure-TS SHA-1 does.
+ * expired sessions and replay records in the background. Slice uploads are hashed while their slices arrive (finish
+ * only hashes what is left); for uploads with `uploadparts`, whose chaining states must be checked, that running
+ * hash uses the `Sha1` service when one is in the context (e.g. the native one of `@cos-v4/node`), else core's
+ * pure-TS SHA-1.
  *
  * @since 0.1.0
  * @category layers

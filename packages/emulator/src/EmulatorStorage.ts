@@ -74,9 +74,11 @@ export interface DiskOptions {
   readonly dataDir: string
   /**
    * `fdatasync` every slice, object and metadata commit (the SQLite WAL) before acknowledging it (default
-   * `true`; the syncs run in libuv's thread pool and are shared by concurrent requests). With `false`,
-   * acknowledged data still survives a crash of the emulator process (`kill -9`: the bytes are in the OS page
-   * cache) but not a power loss.
+   * `false`). Without it, everything acknowledged survives a crash or `kill -9` of the emulator process (the
+   * bytes were handed to the kernel with `write` and sit in the OS page cache; SQLite runs in WAL mode with
+   * `synchronous=NORMAL`, whose commits are likewise in the WAL file before the answer), but not an OS crash or
+   * a power loss. With `true` the acknowledged state also survives those; the syncs run in libuv's thread pool
+   * and are shared by concurrent requests (group commit).
    */
   readonly fsync?: boolean | undefined
 }
@@ -88,7 +90,7 @@ export interface DiskOptions {
  * @category layers
  */
 export const layerDisk = (options: DiskOptions): Layer.Layer<EmulatorStorage, StorageError> => {
-  const fsync = options.fsync ?? true
+  const fsync = options.fsync ?? false
   return Layer.effect(
     EmulatorStorage,
     Effect.flatMap(

@@ -3,7 +3,7 @@
  * `pnpm emulator` / `cos-emulator`: runs the v4 emulator on disk storage.
  *
  *   --host 127.0.0.1  --port 0  --data-dir DIR  --appid N  --bucket B (repeatable)
- *   --credential ID:KEY (repeatable)  --auth off|lenient|strict  --require-parent  --no-fsync
+ *   --credential ID:KEY (repeatable)  --auth off|lenient|strict  --require-parent  --fsync
  *   --session-ttl SECONDS  --max-sessions N  --check-slice-expiry
  *
  * Prints exactly one line `listening on http://HOST:PORT` on stdout when ready; logs go to stderr.
@@ -25,7 +25,7 @@ import * as Emulator from "./Emulator.js"
 import * as EmulatorStorage from "./EmulatorStorage.js"
 
 const usage = "usage: cos-emulator [--host H] [--port P] [--data-dir DIR] [--appid N] [--bucket B]... " +
-  "[--credential ID:KEY]... [--auth off|lenient|strict] [--require-parent] [--no-fsync] [--session-ttl S] " +
+  "[--credential ID:KEY]... [--auth off|lenient|strict] [--require-parent] [--fsync] [--session-ttl S] " +
   "[--max-sessions N] [--check-slice-expiry]"
 
 const die = (message: string): never => {
@@ -46,6 +46,8 @@ const { values } = (() => {
         credential: { type: "string", multiple: true },
         auth: { type: "string" },
         "require-parent": { type: "boolean", default: false },
+        fsync: { type: "boolean", default: false },
+        // the former opt-out, now the default: accepted and ignored
         "no-fsync": { type: "boolean", default: false },
         "session-ttl": { type: "string" },
         "max-sessions": { type: "string" },
@@ -104,7 +106,7 @@ const main = Effect.gen(function*() {
 main.pipe(
   Effect.provide(
     Emulator.layer(options).pipe(
-      Layer.provide(EmulatorStorage.layerDisk({ dataDir, fsync: !values["no-fsync"] }))
+      Layer.provide(EmulatorStorage.layerDisk({ dataDir, fsync: values.fsync && !values["no-fsync"] }))
     )
   ),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),

@@ -14,9 +14,10 @@ import { StorageError } from "./storageError.js"
 export interface Blobs {
   readonly createSession: (id: string, size: number) => Effect.Effect<void, StorageError>
   readonly writeSlice: (id: string, offset: number, data: Uint8Array) => Effect.Effect<void, StorageError>
-  /** Reads the session file in order, in chunks of at most 1 MiB (for hashing). */
+  /** Reads the session file in order from `from` to `size`, in chunks of at most 1 MiB (for hashing). */
   readonly readSession: (
     id: string,
+    from: number,
     size: number,
     onChunk: (chunk: Uint8Array) => void
   ) => Effect.Effect<void, StorageError>
@@ -59,6 +60,8 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
       return path.join(dir, id)
     }
     const fds = new Map<string, Promise<number>>()
+    // the same descriptors once open, for the slice path (no promise hop per slice)
+    const openFds = new Map<string, number>()
     const openSession = (id: string): Promise<number> => {
       let p = fds.get(id)
       if (p === undefined) {
@@ -67,7 +70,9 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
           fs.open(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW, (err, fd) => err ? reject(err) : resolve(fd))
         )
         fds.set(id, p)
-        p.catch(() => fds.delete(id))
+        p.then((fd) => {
+          if (fds.get(id) === p) openFds.set(id, fd)
+        }, () => fds.delete(id))
       }
       return p
     }
@@ -75,6 +80,7 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
       Effect.promise(async () => {
         const p = fds.get(id)
         fds.delete(id)
+        openFds.delete(id)
         if (p === undefined) return
         const fd = await p.catch(() => undefined)
         if (fd !== undefined) await new Promise<void>((resolve) => fs.close(fd, () => resolve()))
@@ -148,18 +154,21 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
           },
           catch: io("create session file")
         }).pipe(Effect.zipRight(syncDir(sessionsDir))),
-      writeSlice: (id, offset, data) =>
-        Effect.flatMap(
+      writeSlice: (id, offset, data) => {
+        const fd = openFds.get(id)
+        if (fd !== undefined) return writeAll(fd, data, offset)
+        return Effect.flatMap(
           Effect.tryPromise({ try: () => openSession(id), catch: io("open session file") }),
           (fd) => writeAll(fd, data, offset)
-        ),
-      readSession: (id, size, onChunk) =>
-        Effect.tryPromise({
+        )
+      },
+      readSession: (id, from, size, onChunk) =>
+        from >= size ? Effect.void : Effect.tryPromise({
           try: async () => {
             const h = await fs.promises.open(fileOf(sessionsDir, id), "r")
-            const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size)))
+            const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size - from)))
             try {
-              let pos = 0
+              let pos = from
               while (pos < size) {
                 const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, size - pos), pos)
                 if (bytesRead === 0) throw new Error("session file shorter than its size")
@@ -257,12 +266,12 @@ export const memory = (): Blobs => {
         s.slices.set(offset, Buffer.from(data))
         return Effect.void
       }),
-    readSession: (id, _size, onChunk) =>
+    readSession: (id, from, _size, onChunk) =>
       Effect.suspend(() => {
         const s = sessions.get(id)
         if (s === undefined) return Effect.fail(missing("session"))
         const all = assemble(s)
-        for (let p = 0; p < all.length; p += 1 << 20) onChunk(all.subarray(p, Math.min(all.length, p + (1 << 20))))
+        for (let p = from; p < all.length; p += 1 << 20) onChunk(all.subarray(p, Math.min(all.length, p + (1 << 20))))
         return Effect.void
       }),
     promote: (id) =>

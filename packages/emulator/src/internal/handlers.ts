@@ -32,6 +32,10 @@ export interface Request {
   readonly payload: Buffer | undefined
   readonly sign: string | undefined
   readonly host: string
+  /** Work to run right after the reply is sent (before the body buffer is recycled). */
+  readonly after: Array<() => void>
+  /** Keeps the request body (and so `payload`) alive past the reply until the returned function runs. */
+  readonly retain: () => () => void
 }
 
 /** @internal */
@@ -73,6 +77,36 @@ const decode = <A, I>(schema: Schema.Schema<A, I>, fields: Readonly<Record<strin
     onRight: Effect.succeed
   })
 
+const decimal = /^(0|[1-9][0-9]{0,15})$/
+const sha1Hex = /^[0-9a-fA-F]{40}$/
+const md5Hex = /^[0-9a-fA-F]{32}$/
+
+/**
+ * `Protocol.SliceDataFields` checked by hand for the usual shape of a slice (the hot path); `undefined` for
+ * anything else, which then goes through the schema (and its error messages).
+ */
+const sliceDataFast = (
+  fields: Readonly<Record<string, string>>
+): typeof Protocol.SliceDataFields.Type | undefined => {
+  const session = fields["session"]
+  const offset = fields["offset"]
+  if (fields["op"] !== "upload_slice_data" || session === undefined || session === "") return undefined
+  if (offset === undefined || !decimal.test(offset)) return undefined
+  const sha = fields["sha"]
+  const datamd5 = fields["datamd5"]
+  const slicesize = fields["slicesize"]
+  if (sha !== undefined && sha !== "" && !sha1Hex.test(sha)) return undefined
+  if (datamd5 !== undefined && datamd5 !== "" && !md5Hex.test(datamd5)) return undefined
+  return {
+    op: "upload_slice_data",
+    session,
+    offset: Number(offset),
+    ...(sha === undefined ? {} : { sha: sha === "" ? undefined : sha.toLowerCase() }),
+    ...(datamd5 === undefined ? {} : { datamd5: datamd5 === "" ? undefined : datamd5 }),
+    ...(slicesize === undefined ? {} : { slicesize })
+  }
+}
+
 const bucketKey = (r: Request) => `${r.appId}/${r.bucket}`
 
 const accessInfo = (r: Request, path: string): Protocol.AccessInfo => {
@@ -98,7 +132,7 @@ const ancestors = (path: string): Array<string> => {
   return out
 }
 
-const sha1Hex = (data: Uint8Array) => crypto.createHash("sha1").update(data).digest("hex")
+const sha1HexOf = (data: Uint8Array) => crypto.createHash("sha1").update(data).digest("hex")
 
 /** @internal */
 export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher = Sha1.make) => {
@@ -159,7 +193,7 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
         return yield* reject("TooLarge", `a simple upload is at most ${cfg.maxSimpleUploadSize} bytes`)
       }
       const now = yield* nowSeconds
-      const sha = sha1Hex(payload)
+      const sha = sha1HexOf(payload)
       if (f.sha !== undefined && f.sha !== sha) return yield* reject("ShaMismatch", "sha differs from the content")
       if ((yield* liveSessionAt(r, r.path, now)) !== undefined) {
         return yield* reject("UploadNotFinished", "an unfinished slice upload exists for this path")
@@ -281,7 +315,7 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
 
   const sliceData = (r: Request): Fx<Reply> =>
     Effect.gen(function*() {
-      const f = yield* decode(Protocol.SliceDataFields, r.fields)
+      const f = sliceDataFast(r.fields) ?? (yield* decode(Protocol.SliceDataFields, r.fields))
       const payload = r.payload
       if (payload === undefined) return yield* reject("InvalidParameter", "filecontent is missing")
       const now = yield* nowSeconds
@@ -307,6 +341,8 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
       }
       const written = yield* store.writeSlice(s, f.offset, payload, now + cfg.sessionTtlSeconds)
       if (!written) return yield* reject("SessionNotFound", "the session ended meanwhile")
+      // the running SHA-1 of the session is fed once the client has its answer
+      r.after.push(() => store.sliceStored(s, f.offset, payload, r.retain, sha1Make))
       return ok(
         {
           session: s.id,
@@ -340,24 +376,6 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
       return yield* reject("NotFound", "no upload in progress for this path", 404)
     })
 
-  const hashSession = (s: SessionRecord): Fx<{ sha: string; parts: Array<Protocol.UploadPart> | undefined }> =>
-    Effect.gen(function*() {
-      const declared: ReadonlyArray<Protocol.UploadPart> | undefined = s.uploadParts === null
-        ? undefined
-        : JSON.parse(s.uploadParts)
-      if (declared !== undefined && declared.length > 1) {
-        const made = Sha1.uploadPartsBuilder(declared[0]!.datalen, sha1Make)
-        if (Either.isLeft(made)) return yield* reject("PartsMismatch", "uploadparts granularity is not usable")
-        const builder = made.right
-        yield* store.readSession(s, (chunk) => builder.update(chunk))
-        const parts = builder.finish()
-        return { sha: parts[parts.length - 1]?.datasha ?? builder.sha(), parts }
-      }
-      const h = crypto.createHash("sha1")
-      yield* store.readSession(s, (chunk) => h.update(chunk))
-      return { sha: h.digest("hex"), parts: undefined }
-    })
-
   const sliceFinish = (r: Request): Fx<Reply> =>
     Effect.gen(function*() {
       const f = yield* decode(Protocol.SliceFinishFields, r.fields)
@@ -381,7 +399,8 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
               `${missing.length} slice(s) missing, first at offset ${missing[0]!.offset}`
             )
           }
-          const hashed = yield* hashSession(s)
+          const hashed = yield* store.hashSession(s, sha1Make)
+          if (hashed === undefined) return yield* reject("PartsMismatch", "uploadparts granularity is not usable")
           const expectedSha = f.sha ?? s.sha ?? undefined
           if (expectedSha !== undefined && hashed.sha !== expectedSha) {
             return yield* reject("ShaMismatch", "the assembled file's SHA-1 differs from sha")

@@ -155,7 +155,10 @@ const release = (buffer: Buffer): void => {
   if (free.length < keepPerSize) free.push(buffer)
 }
 
-const newRequestId = () => crypto.randomBytes(12).toString("base64url")
+/** Request ids: a random per-process prefix and a counter (unique, and no random bytes per request). */
+const requestIdPrefix = crypto.randomBytes(9).toString("base64url")
+let requestCounter = 0
+const newRequestId = () => `${requestIdPrefix}${(requestCounter++).toString(36).padStart(6, "0")}`
 
 /** @internal */
 export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Runtime<never>) => {
@@ -228,6 +231,21 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
         if (pooled !== undefined) release(pooled)
         return fail("InvalidParameter", parsed.detail)
       }
+      // the pooled body goes back to the pool once the handler is done and nobody retains it any more
+      let holds = 1
+      const drop = () => {
+        if (--holds === 0 && pooled !== undefined) release(pooled)
+      }
+      const retain = () => {
+        holds++
+        let dropped = false
+        return () => {
+          if (dropped) return
+          dropped = true
+          drop()
+        }
+      }
+      const after: Array<() => void> = []
       // body fields first, then the query string; case-insensitive names, the first occurrence wins
       const pairs = parsed.pairs
       let sign: string | undefined
@@ -248,14 +266,17 @@ export const makeListener = (cfg: Config, handler: Handler, runtime: Runtime.Run
         fields: Protocol.normalizeFields(pairs),
         payload: parsed.payload,
         sign,
-        host: req.headers["host"] ?? `${cfg.host}:${cfg.port}`
+        host: req.headers["host"] ?? `${cfg.host}:${cfg.port}`,
+        after,
+        retain
       }
       runCallback(handler(request), {
         onExit: (exit) => {
-          // the handler is done with the body (slices are written before the reply)
-          if (pooled !== undefined) release(pooled)
           if (Exit.isSuccess(exit)) send(res, exit.value, requestId)
           else send(res, errorReply("InternalError", "internal error", requestId), requestId)
+          for (const f of after) f()
+          // the handler is done with the body (slices are written before the reply)
+          drop()
         }
       })
     })

@@ -4,12 +4,14 @@
  *
  * @internal
  */
+import type * as Sha1 from "@cos-v4/core/Sha1"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import type { Blobs } from "./blobs.js"
+import * as SliceHasher from "./sliceHasher.js"
 import { StorageError } from "./storageError.js"
 
 /** @internal */
@@ -112,6 +114,26 @@ export interface Store {
     void,
     StorageError
   >
+  /**
+   * Records an acknowledged slice for the session's running SHA-1 (call it after `writeSlice` succeeded);
+   * `retain` keeps the slice's request buffer alive until the returned function runs.
+   */
+  readonly sliceStored: (
+    session: SessionRecord,
+    offset: number,
+    data: Uint8Array,
+    retain: () => () => void,
+    sha1Make: () => Sha1.Sha1Hasher
+  ) => void
+  /**
+   * The SHA-1 of the session's file (and its `uploadparts` states at their granularity, with more than one declared
+   * part): the running hash continued over the rest of the file, or the whole file when there is none. Call it
+   * holding the session exclusively. `undefined` when the declared granularity is not usable.
+   */
+  readonly hashSession: (
+    session: SessionRecord,
+    sha1Make: () => Sha1.Sha1Hasher
+  ) => Effect.Effect<SliceHasher.Result | undefined, StorageError>
   /** Runs `effect` holding the session exclusively (no slice write runs meanwhile). */
   readonly exclusive: <A, E, R>(id: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Moves the session's bytes into place and commits `record` (the finished file); drops the session. */
@@ -225,6 +247,8 @@ const schema = [
 
 const permits = 1 << 20
 
+const insertSlice = "INSERT OR REPLACE INTO slices (session, offset, datalen) VALUES (?, ?, ?)"
+
 /** @internal */
 export const make = (
   blobs: Blobs,
@@ -290,6 +314,9 @@ export const make = (
 
     // live sessions by id (the slice path reads no session row from SQLite); dropped on finish/discard
     const cache = new Map<string, SessionRecord>()
+    // running SHA-1s of the live sessions (memory only: after a restart finish hashes the whole file)
+    const hasher = SliceHasher.make()
+    const dropHash = (id: string) => hasher.drop(id)
     const locks = new Map<string, { sem: Effect.Semaphore; users: number }>()
     const withLock = <A, E, R>(id: string, n: number, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.suspend(() => {
@@ -450,7 +477,13 @@ export const make = (
             // e.g. a concurrent init for the same path won the UNIQUE (bucket, path): drop our file
             Effect.tapError(() => Effect.ignore(blobs.removeSession(s.id)))
           )
-        ).pipe(Effect.tap(() => cache.set(s.id, s)), Effect.asVoid),
+        ).pipe(
+          Effect.tap(() => {
+            cache.set(s.id, s)
+            hasher.begin(s.id)
+          }),
+          Effect.asVoid
+        ),
       writeSlice: (s, offset, data, expires) =>
         withLock(
           s.id,
@@ -460,9 +493,7 @@ export const make = (
             const live = cache.get(s.id)
             if (live === undefined) return false
             yield* blobs.writeSlice(s.id, offset, data)
-            yield* runW(
-              sql`INSERT OR REPLACE INTO slices (session, offset, datalen) VALUES (${s.id}, ${offset}, ${data.length})`
-            )
+            yield* runW(sql.unsafe(insertSlice, [s.id, offset, data.length]))
             // refresh the expiry at most once an hour (one statement per slice otherwise)
             if (expires - live.expires > 3600) {
               yield* run(sql`UPDATE sessions SET expires = max(expires, ${expires}) WHERE id = ${s.id}`)
@@ -474,11 +505,15 @@ export const make = (
       slicesOf: (id) =>
         run(sql<{ offset: number; datalen: number }>`SELECT offset, datalen FROM slices WHERE session = ${id}
           ORDER BY offset`),
-      readSession: (s, onChunk) => blobs.readSession(s.id, s.filesize, onChunk),
+      readSession: (s, onChunk) => blobs.readSession(s.id, 0, s.filesize, onChunk),
+      sliceStored: (s, offset, data, retain, sha1Make) => hasher.stored(s, offset, data, retain, sha1Make),
+      hashSession: (s, sha1Make) =>
+        hasher.finish(s, sha1Make, (from, onChunk) => blobs.readSession(s.id, from, s.filesize, onChunk)),
       exclusive: (id, effect) => withLock(id, permits, effect),
       finishSession: (s, record, parents) =>
         Effect.gen(function*() {
           cache.delete(s.id)
+          dropHash(s.id)
           yield* blobs.promote(s.id)
           const old = yield* runW(sql.withTransaction(Effect.gen(function*() {
             const old = yield* blobAt(record.bucket, record.path)
@@ -492,7 +527,10 @@ export const make = (
         }),
       discardSession: (id) =>
         Effect.zipRight(
-          Effect.sync(() => cache.delete(id)),
+          Effect.sync(() => {
+            cache.delete(id)
+            dropHash(id)
+          }),
           Effect.zipRight(
             runW(sql.withTransaction(Effect.zipRight(
               sql`DELETE FROM slices WHERE session = ${id}`,
