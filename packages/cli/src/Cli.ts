@@ -15,6 +15,7 @@ import * as Cos from "@cos-v4/slicer/Cos"
 import * as Uploader from "@cos-v4/slicer/Uploader"
 import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
 import type * as UploadReceipt from "@cos-v4/slicer/UploadReceipt"
+import type * as UploadSource from "@cos-v4/slicer/UploadSource"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -185,22 +186,7 @@ const uploadCommand = Command.make(
       const label = path.basename(args.file)
       const receipt = yield* withClient(
         args,
-        () =>
-          Effect.scoped(Effect.gen(function*() {
-            const display = yield* ProgressDisplay.make(label, { quiet: false })
-            let receipt: UploadReceipt.UploadReceipt | undefined
-            yield* Uploader.uploadWithProgress(Client.fileSource(args.file), target.right, options).pipe(
-              Stream.runForEach((event) =>
-                Effect.zipRight(
-                  display.onEvent(event),
-                  Effect.sync(() => {
-                    if (event._tag === "Completed") receipt = event.receipt
-                  })
-                )
-              )
-            )
-            return receipt!
-          })),
+        () => uploadWithDisplay(Client.fileSource(args.file), target.right, label, options),
         { quiet: false, concurrency: args.concurrency }
       )
       yield* Effect.sync(() => {
@@ -209,6 +195,37 @@ const uploadCommand = Command.make(
       })
     })
 ).pipe(Command.withDescription("upload a file, resumably (rerun the same command to resume)"))
+
+/**
+ * Uploads with the live progress display on stderr and returns the receipt.
+ *
+ * @since 0.1.0
+ * @category uploading
+ */
+export const uploadWithDisplay = <R>(
+  source: UploadSource.UploadSource<R>,
+  target: string,
+  label: string,
+  options?: UploadOptions.UploadOptions
+): Effect.Effect<UploadReceipt.UploadReceipt, CosError.CosError, Uploader.Requirements | R> =>
+  Effect.scoped(Effect.gen(function*() {
+    const display = yield* ProgressDisplay.make(label, { quiet: false })
+    let receipt: UploadReceipt.UploadReceipt | undefined
+    yield* Uploader.uploadWithProgress(source, target, options).pipe(
+      Stream.runForEach((event) =>
+        Effect.zipRight(
+          display.onEvent(event),
+          Effect.sync(() => {
+            if (event._tag === "Completed") receipt = event.receipt
+          })
+        )
+      )
+    )
+    if (receipt === undefined) {
+      return yield* new CosError.ProtocolError({ reason: "Unexpected", detail: "the upload ended without a receipt" })
+    }
+    return receipt
+  }))
 
 /**
  * A human-readable receipt.

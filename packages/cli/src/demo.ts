@@ -6,19 +6,15 @@
  * @since 0.1.0
  */
 import * as Cos from "@cos-v4/slicer/Cos"
-import * as Uploader from "@cos-v4/slicer/Uploader"
-import type * as UploadReceipt from "@cos-v4/slicer/UploadReceipt"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
-import * as Stream from "effect/Stream"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Cli from "./Cli.js"
 import * as Connection from "./Connection.js"
 import * as Client from "./internal/client.js"
-import * as ProgressDisplay from "./ProgressDisplay.js"
 
 const sizeMiB = Number(process.env.COS_DEMO_MIB ?? "48")
 const dir = path.resolve(".cos-demo")
@@ -52,21 +48,7 @@ const program = Effect.gen(function*() {
     dataDir: Connection.embeddedDataDir
   }
   yield* Effect.gen(function*() {
-    const receipt = yield* Effect.scoped(Effect.gen(function*() {
-      const display = yield* ProgressDisplay.make(path.basename(file), { quiet: false })
-      let receipt: UploadReceipt.UploadReceipt | undefined
-      yield* Uploader.uploadWithProgress(Client.fileSource(file), target).pipe(
-        Stream.runForEach((event) =>
-          Effect.zipRight(
-            display.onEvent(event),
-            Effect.sync(() => {
-              if (event._tag === "Completed") receipt = event.receipt
-            })
-          )
-        )
-      )
-      return receipt!
-    }))
+    const receipt = yield* Cli.uploadWithDisplay(Client.fileSource(file), target, path.basename(file))
     process.stdout.write(Cli.formatReceipt(path.relative(process.cwd(), file), receipt))
     process.stdout.write(`\n$ cos stat ${target}\n`)
     const stat = yield* Cos.stat(target)

@@ -103,15 +103,7 @@ export type Kind = "multi" | "single"
  * @since 0.1.0
  * @category models
  */
-export interface Fields {
-  readonly a: string
-  readonly k: string
-  readonly e: number
-  readonly t: number
-  readonly r: string
-  readonly f: string
-  readonly b: string
-}
+export type Fields = internal.Fields
 
 /**
  * A decoded signature: the 20-byte MAC, the plain text and its fields. `kind` is `single` iff `e = 0`.

@@ -444,7 +444,7 @@ describe("reliability: hostile input", () => {
   )
 
   it(
-    "slow bodies and slow headers get RequestTimeout envelopes (short idle timeout, in-process emulator)",
+    "slow bodies get RequestTimeout, chunked bodies beyond the limit TooLarge (short limits, in-process emulator)",
     async () => {
       const scope = Effect.runSync(Scope.make())
       const emulator = await Effect.runPromise(
@@ -455,7 +455,8 @@ describe("reliability: hostile input", () => {
             appId: H.appId,
             buckets: [H.bucket],
             auth: "off",
-            idleTimeout: "300 millis"
+            idleTimeout: "300 millis",
+            maxBodyBytes: 64 * 1024
           })
             .pipe(Layer.provide(EmulatorStorage.layerMemory)),
           scope
@@ -477,6 +478,20 @@ describe("reliability: hostile input", () => {
           assert.isDefined(a)
           assert.strictEqual(a!.json?.code, -4015, a!.body)
         }
+        // no Content-Length: a chunked body is counted as it arrives and cut at the limit
+        const chunk = crypto.randomBytes(32 * 1024)
+        const chunked = await H.raw(emulator.port, [
+          Buffer.from(
+            `POST ${base}/big/x.bin?op=upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+              `Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n`
+          ),
+          ...Array.from(
+            { length: 8 },
+            () => Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")])
+          ),
+          Buffer.from("0\r\n\r\n")
+        ])
+        assert.strictEqual(chunked?.json?.code, -4013, chunked?.body)
       } finally {
         await Effect.runPromise(Scope.close(scope, Exit.void))
       }
