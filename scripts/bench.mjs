@@ -2,9 +2,13 @@
 // `pnpm bench`: runs the whole benchmark suite and rewrites docs/benchmarks.md. Benchmarks are not tests: nothing
 // here runs in `pnpm test`.
 //
-//   node scripts/bench.mjs [--quick] [--only sha1,emulator,resume,uploader] [--out FILE]
+//   node scripts/bench.mjs [--quick] [--only sha1,emulator,resume,uploader] [--out FILE] [--timeout-min N]
 //
-// Steps (each a separate process printing one JSON document; raw results go to .bench-tmp/<step>.json):
+// --timeout-min overrides every step's time limit (defaults: 4–12 min per step); a step past its limit is stopped
+// with its whole process group and reported as failed.
+//
+// Steps (each a separate process whose stdout is, or ends with a line of, JSON; raw results go to
+// .bench-tmp/<step>.json):
 //   sha1      packages/core/bench/sha1.bench.mjs (tsx): SHA-1 implementations vs node:crypto, same process.
 //   emulator  packages/emulator/bench/emulator.bench.mjs: the emulator (minimal v4 client) vs
 //             ../shared/bench-limits/pipeline.mjs → server.mjs mp-builtin-offset, alternating, same run.
@@ -59,9 +63,13 @@ const STEPS = {
         ? ["--size-mib", "256", "--runs", "3", "--warmup-mib", "256", "--ref-warmup-mib", "256"]
         : ["--size-mib", "1024", "--runs", "5", "--warmup-mib", "2048", "--ref-warmup-mib", "1024"]),
       "--variants",
-      QUICK ? "default" : "default,no-fsync",
+      QUICK ? "default" : "default,fsync",
       "--max-attempts",
-      QUICK ? "1" : "3"
+      QUICK ? "1" : "3",
+      "--budget-sec",
+      "200",
+      "--deadline-sec",
+      "360"
     ],
     timeoutMin: 10
   },
@@ -77,10 +85,43 @@ const STEPS = {
   },
   uploader: {
     title: "uploader",
-    cmd: [TSX, "packages/node/bench/upload.bench.ts", "--json", ...(QUICK ? ["--quick"] : [])],
-    timeoutMin: 10,
+    // one timed run per process and 5 rounds, so that ceiling and uploader samples alternate
+    cmd: [
+      TSX,
+      "packages/node/bench/upload.bench.ts",
+      ...(QUICK ? ["--quick"] : ["--rounds", "5", "--runs", "1", "--warmup-mib", "1024"]),
+      "--json-out",
+      path.join(TMP, "uploader.raw.json")
+    ],
+    timeoutMin: 12,
     skip: fs.existsSync(uploaderBench) ? undefined : "packages/node/bench/upload.bench.ts does not exist yet"
   }
+}
+
+// the running step's process group: SIGTERM, then SIGKILL for what is left after 5 s
+const stopGroup = (child) => {
+  const kill = (sig) => {
+    try {
+      process.kill(-child.pid, sig)
+    } catch {
+      // already gone
+    }
+  }
+  kill("SIGTERM")
+  setTimeout(() => kill("SIGKILL"), 5000)
+}
+let current
+for (const sig of ["SIGTERM", "SIGINT"]) {
+  process.once(sig, () => {
+    if (current !== undefined && current.exitCode === null && current.signalCode === null) {
+      try {
+        process.kill(-current.pid, "SIGTERM")
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(130)
+  })
 }
 
 function runStep(id) {
@@ -88,15 +129,21 @@ function runStep(id) {
   return new Promise((resolve) => {
     const t0 = Date.now()
     say(`${id}: ${step.cmd.map((a) => path.relative(root, a) || a).join(" ")}`)
-    const child = spawn(step.cmd[0], step.cmd.slice(1), { cwd: root, stdio: ["ignore", "pipe", "inherit"] })
+    // own process group, so that a timeout stops the step's whole tree (servers, emulators, clients) it started
+    const child = spawn(step.cmd[0], step.cmd.slice(1), {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+      detached: true
+    })
+    current = child
     let out = ""
     child.stdout.on("data", (c) => {
       out += c
     })
     const timer = setTimeout(() => {
-      say(`${id}: timed out after ${step.timeoutMin} min, stopping it`)
-      child.kill("SIGTERM")
-    }, step.timeoutMin * 60_000)
+      say(`${id}: timed out after ${opt("timeout-min", step.timeoutMin)} min, stopping it`)
+      stopGroup(child)
+    }, Number(opt("timeout-min", step.timeoutMin)) * 60_000)
     child.once("exit", (code, signal) => {
       clearTimeout(timer)
       const sec = Math.round((Date.now() - t0) / 1000)
@@ -175,7 +222,7 @@ function renderEmulator(r) {
       `| **${name}, slices** | ${e.mbps.n} | ${mmm(e.mbps)} | **${ratio(e.ratio)}** | ${paired} | ${rss} | ` +
         `${n0(e.serverCpuPct.median)} |`,
       `| ${name}, init → finish acknowledged | ${e.mbpsTotal.n} | ${mmm(e.mbpsTotal)} | ${ratio(e.ratioTotal)} | – | ` +
-        `(lifetime peak ${n0(e.lifetimePeakRssMiB)}) | – |`
+        `max incl. warm-up ${n0(e.lifetimePeakRssMiB)}, idle after start ${n0(e.idleRssMiB)} | – |`
     )
   }
   lines.push("")
@@ -189,6 +236,10 @@ function renderEmulator(r) {
     )
   }
   if (r.reference?.disturbed) lines.push(`- reference: ${r.reference.disturbed} sample(s) disturbed by other load.`)
+  lines.push(
+    "- The emulator runs its TypeScript through `node --import tsx`; the tsx loader is part of every emulator RSS " +
+      "figure (idle `node`: see the Machine section)."
+  )
   return lines
 }
 
@@ -214,6 +265,61 @@ function renderResume(r) {
     `| **instant upload: total (hash + init → access info)** | ${r.instant.totalMs.n} | ${mmm(r.instant.totalMs)} | ` +
     `${ratio(r.instant.ratioTotal)} of fresh total |`
   ]
+  return lines
+}
+
+function renderUploader(r) {
+  if (r.ours === undefined) return renderGeneric(r)
+  const modes = Object.keys(r.ours)
+  const lines = [
+    `Our uploader (\`@cos-v4/node\`, one fresh client process per sample) uploading a ${r.sizeMiB} MiB page-cached ` +
+    `file, ${r.sliceMiB} MiB slices, ${r.concurrency} in flight, to the emulator (separate process, without fsync ` +
+    "like the reference server); ceiling = `pipeline.mjs --server-mode mp-builtin-offset` on the same file. " +
+    `${r.rounds} round(s) × ${r.runs} timed run(s) per process after ${r.warmupMiB} MiB of warm-up` +
+    `${r.rounds > 1 ? ", ceiling and uploader processes alternating" : ""}. Source: ` +
+    "`packages/node/bench/upload.bench.ts`; the client runs under tsx (see the Machine section for its idle RSS).",
+    "",
+    "| what | n | MB/s min | MB/s median | MB/s max | ratio to ceiling (median) | goal | client peak RSS MiB (median) |",
+    "|---|---:|---:|---:|---:|---:|---|---:|"
+  ]
+  if (r.ceiling) {
+    lines.push(
+      `| ceiling: pipeline.mjs → server.mjs \`mp-builtin-offset\` | ${r.ceiling.mbps.n} | ${mmm(r.ceiling.mbps)} | ` +
+        `1.00× | – | ${n0(r.ceiling.peakRssMiB.median)} |`
+    )
+  } else lines.push("", "> No ceiling (../shared/bench-limits/pipeline.mjs missing): ratios skipped.", "")
+  const goals = { inline: 0.8, "sha-at-init": 0.6 }
+  for (const m of modes) {
+    const o = r.ours[m]
+    const g = goals[m]
+    const met = o.ratio === undefined || o.ratio === null || !r.ceiling || g === undefined
+      ? "–"
+      : `≥ ${g}×: ${o.ratio >= g ? "met" : "**not met**"}`
+    lines.push(
+      `| **cos-v4 ${m} → emulator** | ${o.mbps.n} | ${mmm(o.mbps)} | **${
+        r.ceiling ? ratio(o.ratio) : "–"
+      }** | ${met} | ` +
+        `${n0(o.peakRssMiB?.median)} |`
+    )
+  }
+  const rss = Object.entries(r.rss ?? {})
+  if (rss.length > 0) {
+    lines.push(
+      "",
+      `Client peak RSS (VmHWM of a fresh client process during one timed upload; goal < 100 MiB and within 10 % ` +
+        `between the two sizes):`,
+      "",
+      `| integrity mode | ${r.sizeMiB} MiB file | ${4 * r.sizeMiB} MiB file | growth | goal |`,
+      "|---|---:|---:|---:|---|"
+    )
+    for (const [m, x] of rss) {
+      const growth = (x.large / x.small - 1) * 100
+      const ok = Math.max(x.small, x.large) < 100 && Math.abs(growth) <= 10
+      lines.push(
+        `| ${m} | ${n0(x.small)} MiB | ${n0(x.large)} MiB | ${growth.toFixed(1)} % | ${ok ? "met" : "**not met**"} |`
+      )
+    }
+  }
   return lines
 }
 
@@ -247,8 +353,17 @@ function renderGeneric(r) {
   return lines
 }
 
+// VmHWM (MiB) of an idle node process, plain or with the tsx loader (the emulator and the uploader run under tsx)
+const idleRss = (flags) => {
+  const code = "setTimeout(() => console.log(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', " +
+    "'latin1'))[1]), 200)"
+  const out = sh(process.execPath, [...flags, "-e", code])
+  return out === undefined ? undefined : Number(out) / 1024
+}
+
 async function main() {
   const t0 = Date.now()
+  const idle = { plain: idleRss([]), tsx: idleRss(["--import", "tsx"]) }
   const startLoad = loadavg()
   const commit = sh("git", ["rev-parse", "--short", "HEAD"])
   const dirty = sh("git", ["status", "--porcelain"])
@@ -305,12 +420,16 @@ async function main() {
       Math.floor(totalSec / 60)
     } min ` +
     `${totalSec % 60} s`,
-    `- Load average at start: ${startLoad}; at end: ${loadavg()}. Samples during which other processes used more ` +
-    "than 20 % of a core are repeated (up to twice) and counted as disturbed below.",
+    `- Load average at start: ${startLoad}; at end: ${loadavg()}. Emulator-bench samples during which other ` +
+    "processes used more than 20 % of a core (machine CPU − client − server) are counted as disturbed below" +
+    (QUICK ? "." : "; they are repeated up to twice while the step is within its time budget, keeping the least " +
+      "disturbed attempt."),
+    `- Idle Node process peak RSS: ${n0(idle.plain)} MiB plain, ${n0(idle.tsx)} MiB with \`--import tsx\` (the ` +
+    "emulator and the uploader bench's client run under tsx, so their RSS figures include that loader)",
     ...(haveRef ? [] : ["- **The reference scripts were not found: reference rows are skipped.**"]),
     "",
     ...section("emulator", "Emulator throughput vs the reference storing server", renderEmulator),
-    ...section("uploader", "Uploader (our client + emulator) vs the hand-written pipeline", renderGeneric),
+    ...section("uploader", "Uploader (our client + emulator) vs the hand-written pipeline", renderUploader),
     ...section("resume", "Resume after a killed client, and instant upload", renderResume),
     ...section("sha1", "SHA-1 implementations vs node:crypto", renderSha1),
     "## How to reproduce",
@@ -323,13 +442,14 @@ async function main() {
     "pnpm bench --only emulator,resume   # a subset (sha1, emulator, resume, uploader)",
     "```",
     "",
-    "Raw JSON of each step is in `.bench-tmp/<step>.json`. The steps also run alone:",
+    "Raw JSON of each step is in `.bench-tmp/<step>.json`. The test files (`$TMPDIR/cos-v4-bench-*.bin`, " +
+    "`$TMPDIR/cos-v4-bench/`) are kept for the next run; delete them when done. The steps also run alone:",
     "",
     "```sh",
     "node_modules/.bin/tsx packages/core/bench/sha1.bench.mjs --size-mib=512 --runs=5",
-    "node packages/emulator/bench/emulator.bench.mjs --size-mib 1024 --runs 5 --variants default,no-fsync",
+    "node packages/emulator/bench/emulator.bench.mjs --size-mib 1024 --runs 5 --variants default,fsync",
     "node packages/emulator/bench/resume.bench.mjs --size-mib 256 --runs 5",
-    "node_modules/.bin/tsx packages/node/bench/upload.bench.ts",
+    "node_modules/.bin/tsx packages/node/bench/upload.bench.ts --rounds 5 --runs 1 --warmup-mib 1024",
     "```",
     "",
     "Method: the emulator bench drives the emulator (`node --import tsx packages/emulator/src/bin.ts --auth off`) " +

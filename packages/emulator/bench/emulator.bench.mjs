@@ -1,12 +1,12 @@
 // Emulator throughput vs the reference storing server, measured in the same run, alternating.
 //
 //   node packages/emulator/bench/emulator.bench.mjs [--size-mib 1024] [--runs 5] [--warmup-mib 2048]
-//        [--ref-warmup-mib 1024] [--variants default,no-fsync] [--file F] [--reference PATH] [--max-attempts 3]
+//        [--ref-warmup-mib 1024] [--variants default,fsync] [--file F] [--reference PATH] [--max-attempts 3]
 //        [--budget-sec 360] [--deadline-sec 540] [--json]
 //
 // Emulator side: `node --import tsx packages/emulator/src/bin.ts --auth off …` (one long-lived process per variant;
-// `default` = the emulator's defaults, `no-fsync` adds --no-fsync), driven by the minimal v4 client of v4client.mjs
-// in this process (pipeline.mjs's design: pool of c+1 buffers, in-order SHA-1, 1 MiB slices, 4 in flight,
+// `default` = the emulator's defaults, any other name N adds the flag --N, e.g. `fsync`), driven by the minimal v4
+// client of v4client.mjs in this process (pipeline.mjs's design: pool of c+1 buffers, in-order SHA-1, 1 MiB slices, 4 in flight,
 // keep-alive agent) doing upload_slice_init → upload_slice_data × n → upload_slice_finish with the sha, then `stat`
 // to check that the stored file's sha is the client's. Each run goes to a new path; the previous run's file is
 // deleted first (as the reference's /reset drops its file).
