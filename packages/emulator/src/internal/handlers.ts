@@ -68,14 +68,19 @@ type Fx<A> = Effect.Effect<A, Reject | StorageError>
 
 const nowSeconds = Effect.map(Clock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
+/** The longest `biz_attr` kept (UTF-8 bytes): it is stored in the database and returned by every stat and list. */
+const maxBizAttrBytes = 4096
+
 const decode = <A, I>(schema: Schema.Schema<A, I>, fields: Readonly<Record<string, string>>): Fx<A> =>
-  Either.match(Schema.decodeUnknownEither(schema)(fields, { errors: "first" }), {
-    onLeft: (e) =>
-      Effect.fail(
-        reject("InvalidParameter", ParseResult.TreeFormatter.formatErrorSync(e).split("\n").slice(-2).join(" "))
-      ),
-    onRight: Effect.succeed
-  })
+  fields.biz_attr !== undefined && Buffer.byteLength(fields.biz_attr, "utf8") > maxBizAttrBytes
+    ? Effect.fail(reject("TooLarge", `biz_attr may be at most ${maxBizAttrBytes} bytes`))
+    : Either.match(Schema.decodeUnknownEither(schema)(fields, { errors: "first" }), {
+      onLeft: (e) =>
+        Effect.fail(
+          reject("InvalidParameter", ParseResult.TreeFormatter.formatErrorSync(e).split("\n").slice(-2).join(" "))
+        ),
+      onRight: Effect.succeed
+    })
 
 const decimal = /^(0|[1-9][0-9]{0,15})$/
 const sha1Hex = /^[0-9a-fA-F]{40}$/

@@ -710,9 +710,28 @@ const runUpload = <R>(
       )
 
       emit(UploadEvent.Finishing({ bytesAcknowledged: stats.bytesAcked, totalBytes: size }))
+      const sha = integrity === "inline" ? hasher!.digest() : state.sha!
+      state.sha = sha
+      // A finish whose answer was lost may have completed the upload: the retry then finds no session.
+      // The server's stat decides: the same size and sha mean the file is stored intact.
+      let verifiedByStat = false
+      const finishedAnyway = (error: CosError.CosError) =>
+        Effect.flatMap(
+          recovering("stat", undefined, transport.stat(path)),
+          (stat): Effect.Effect<Option.Option<Protocol.AccessInfo>, CosError.CosError> =>
+            stat.filesize === size && stripSuffix(stat.sha) === sha
+              ? Effect.as(Effect.sync(() => (verifiedByStat = true)), Option.some({
+                access_url: stat.access_url ?? "",
+                resource_path: `/${cos.appId}/${cos.bucket}${path}`,
+                source_url: stat.source_url ?? "",
+                url: CosPath.url(cos.endpoint, cos.appId, cos.bucket, path),
+                ...(stat.preview_url === undefined ? {} : { preview_url: stat.preview_url })
+              }))
+              : terminal(error)
+        )
       const resyncFinish = (error: CosError.CosError) =>
         Effect.flatMap(listSlices, (listed): Effect.Effect<Option.Option<Protocol.AccessInfo>, CosError.CosError> => {
-          if (Option.isNone(listed)) return terminal(error)
+          if (Option.isNone(listed)) return finishedAnyway(error)
           const value = listed.value
           if (!("session" in value)) return Effect.succeed(Option.some(value))
           if (value.filesize !== size) return terminal(error)
@@ -730,8 +749,6 @@ const runUpload = <R>(
           }
           return Effect.as(runSlices(todo, false), Option.none())
         })
-      const sha = integrity === "inline" ? hasher!.digest() : state.sha!
-      state.sha = sha
       const access = yield* recovering(
         "upload_slice_finish",
         undefined,
@@ -764,7 +781,7 @@ const runUpload = <R>(
         instant: false,
         resumed: resumed !== undefined,
         integrity,
-        verifiedBy: integrity === "inline" ? "stat" : "server",
+        verifiedBy: integrity === "inline" || verifiedByStat ? "stat" : "server",
         sliceCount: plan.count
       })
       emit(UploadEvent.Completed({ receipt: done }))
