@@ -720,13 +720,16 @@ const runUpload = <R>(
           recovering("stat", undefined, transport.stat(path)),
           (stat): Effect.Effect<Option.Option<Protocol.AccessInfo>, CosError.CosError> =>
             stat.filesize === size && stripSuffix(stat.sha) === sha
-              ? Effect.as(Effect.sync(() => (verifiedByStat = true)), Option.some({
-                access_url: stat.access_url ?? "",
-                resource_path: `/${cos.appId}/${cos.bucket}${path}`,
-                source_url: stat.source_url ?? "",
-                url: CosPath.url(cos.endpoint, cos.appId, cos.bucket, path),
-                ...(stat.preview_url === undefined ? {} : { preview_url: stat.preview_url })
-              }))
+              ? Effect.as(
+                Effect.sync(() => (verifiedByStat = true)),
+                Option.some({
+                  access_url: stat.access_url ?? "",
+                  resource_path: `/${cos.appId}/${cos.bucket}${path}`,
+                  source_url: stat.source_url ?? "",
+                  url: CosPath.url(cos.endpoint, cos.appId, cos.bucket, path),
+                  ...(stat.preview_url === undefined ? {} : { preview_url: stat.preview_url })
+                })
+              )
               : terminal(error)
         )
       const resyncFinish = (error: CosError.CosError) =>
