@@ -6,6 +6,8 @@ import * as Signature from "@cos-v4/core/Signature"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -465,7 +467,11 @@ describe("Emulator", () => {
 
   const diskDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "cos-emu-internal-"))
   layer(
-    Emulator.layer({ port: 0 }).pipe(Layer.provide(EmulatorStorage.layerDisk({ dataDir: diskDir, fsync: false }))),
+    Emulator.layer({ port: 0 }).pipe(
+      Layer.provide(EmulatorStorage.layerDisk({ dataDir: diskDir, fsync: false })),
+      // the emulator logs the storage failure this block provokes; keep the test output clean
+      Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+    ),
     { excludeTestServices: true }
   )((it) => {
     it.effect("a storage failure is an InternalError envelope with HTTP 500", () =>
