@@ -40,7 +40,9 @@ for (const doc of docs.sort()) {
   const text = fs.readFileSync(path.join(repo, doc), "utf8")
   const blocks = [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1])
   blocks.forEach((code, i) => {
-    const name = `${path.basename(doc, ".md")}-${i + 1}.ts`
+    // a block that is a test (it imports @effect/vitest) becomes a .test.ts file, which the node project runs
+    const suffix = code.includes("from \"@effect/vitest\"") ? ".test.ts" : ".ts"
+    const name = `${path.basename(doc, ".md")}-${i + 1}${suffix}`
     wanted.set(name, `// Generated from ${doc} (code block ${i + 1}) by scripts/codegen.mjs: do not edit.\n${code}`)
   })
 }
