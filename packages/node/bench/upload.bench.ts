@@ -295,7 +295,7 @@ const startEmulator = (dataDir: string) =>
       "--credential",
       `${secretId}:${secretKey}`
     ]
-    if (values["emulator-fsync"] !== true) args.push("--no-fsync")
+    if (values["emulator-fsync"] === true) args.push("--fsync")
     const child = ChildProcess.spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
     let stderr = ""
     child.stderr.on("data", (c: Buffer) => stderr += String(c))
