@@ -17,7 +17,7 @@
  *   pipeline.mjs; the background CPU seen is reported per run (`backgroundCpuPct`) to spot disturbed samples.
  * - Client peak RSS = VmHWM of the client process during the timed run (reset with /proc/self/clear_refs),
  *   measured at `--size-mib` and, in a separate fresh process per integrity mode, at 4 × that size.
- * - The emulator runs with `--no-fsync` unless `--emulator-fsync` (the ceiling's server does not fsync either).
+ * - The emulator runs without fsync (its default) unless `--emulator-fsync` (the ceiling's server does not fsync either).
  * - The client's checkpoints (fsync'ed, the default of `NodeCheckpointStore`) go to `--checkpoint-dir`, default a
  *   directory in /dev/shm when it exists: the emulator shares this machine's disk, and on ext4 (`data=ordered`)
  *   every client fsync would also write back the emulator's freshly written data, a cost a remote server never
