@@ -124,15 +124,7 @@ export interface ParsedSignature {
  * @since 0.1.0
  * @category encoding
  */
-export const plainText = (fields: {
-  readonly a: string
-  readonly k: string
-  readonly e: number
-  readonly t: number
-  readonly r: string | number
-  readonly f: string
-  readonly b: string
-}): string => internal.plainText(fields)
+export const plainText: (fields: internal.PlainFields) => string = internal.plainText
 
 /**
  * Signs an arbitrary plain text: `Base64(HMAC-SHA1(secretKey, plain) ‖ plain)`.

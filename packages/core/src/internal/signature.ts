@@ -57,16 +57,14 @@ export interface Parsed {
   readonly kind: "multi" | "single"
 }
 
-/** Plain text in the order of py/java/cpp/net/js: `a,k,e,t,r,f,b`. @internal */
-export const plainText = (fields: {
-  readonly a: string
-  readonly k: string
-  readonly e: number
-  readonly t: number
+/** The fields of a plain text to sign (`r` may be given as a number). @internal */
+export interface PlainFields extends Omit<Fields, "r"> {
   readonly r: string | number
-  readonly f: string
-  readonly b: string
-}): string => `a=${fields.a}&k=${fields.k}&e=${fields.e}&t=${fields.t}&r=${fields.r}&f=${fields.f}&b=${fields.b}`
+}
+
+/** Plain text in the order of py/java/cpp/net/js: `a,k,e,t,r,f,b`. @internal */
+export const plainText = (fields: PlainFields): string =>
+  `a=${fields.a}&k=${fields.k}&e=${fields.e}&t=${fields.t}&r=${fields.r}&f=${fields.f}&b=${fields.b}`
 
 /** @internal */
 export const signPlain = (secretKey: string, plain: string): string => {

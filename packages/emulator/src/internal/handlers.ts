@@ -139,6 +139,21 @@ const ancestors = (path: string): Array<string> => {
 
 const sha1HexOf = (data: Uint8Array) => crypto.createHash("sha1").update(data).digest("hex")
 
+/** The attributes `list` reports for an object (`stat` adds more for files). */
+const entryOf = (r: Request, o: ObjectRecord) => {
+  const base = { name: nameOf(o.path), biz_attr: o.bizAttr, ctime: o.ctime, mtime: o.mtime, authority: o.authority }
+  if (o.kind === "dir") return base
+  const info = accessInfo(r, o.path)
+  return {
+    ...base,
+    filesize: o.size,
+    filelen: o.size,
+    sha: o.sha ?? "",
+    access_url: info.access_url,
+    source_url: info.source_url
+  }
+}
+
 /** @internal */
 export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher = Sha1.make) => {
   /** The directories to create for `path`, or ParentNotFound when parents must exist. */
@@ -457,26 +472,11 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
       const now = yield* nowSeconds
       if (r.path === "/") return ok({ name: "", biz_attr: "", ctime: 0, mtime: 0, authority: "eInvalid" }, r.requestId)
       const o = yield* store.getObject(bucketKey(r), r.path)
-      if (o !== undefined && o.kind === "dir") {
-        return ok(
-          { name: nameOf(o.path), biz_attr: o.bizAttr, ctime: o.ctime, mtime: o.mtime, authority: o.authority },
-          r.requestId
-        )
-      }
+      if (o !== undefined && o.kind === "dir") return ok(entryOf(r, o), r.requestId)
       if (o !== undefined) {
-        const info = accessInfo(r, o.path)
         return ok({
-          name: nameOf(o.path),
-          biz_attr: o.bizAttr,
-          filesize: o.size,
-          filelen: o.size,
-          sha: o.sha ?? "",
-          ctime: o.ctime,
-          mtime: o.mtime,
-          access_url: info.access_url,
-          source_url: info.source_url,
-          preview_url: info.preview_url,
-          authority: o.authority,
+          ...entryOf(r, o),
+          preview_url: accessInfo(r, o.path).preview_url,
           custom_headers: customHeadersOf(o),
           forbid: o.forbid
         }, r.requestId)
@@ -569,24 +569,7 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
       })
       const page = rows.slice(0, num)
       const listover = rows.length <= num
-      const infos = page.map((o) => {
-        if (o.kind === "dir") {
-          return { name: nameOf(o.path), biz_attr: o.bizAttr, ctime: o.ctime, mtime: o.mtime, authority: o.authority }
-        }
-        const info = accessInfo(r, o.path)
-        return {
-          name: nameOf(o.path),
-          biz_attr: o.bizAttr,
-          filesize: o.size,
-          filelen: o.size,
-          sha: o.sha ?? "",
-          ctime: o.ctime,
-          mtime: o.mtime,
-          access_url: info.access_url,
-          source_url: info.source_url,
-          authority: o.authority
-        }
-      })
+      const infos = page.map((o) => entryOf(r, o))
       return ok({
         context: listover ? "" : nameOf(page[page.length - 1]!.path),
         listover,
