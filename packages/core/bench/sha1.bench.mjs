@@ -52,13 +52,13 @@ const candidates = [
 
 try {
   const require = createRequire(import.meta.url)
-  require.resolve("../../node/native/build/Release/cos_v4_sha1.node")
-  const { native } = await import("../../node/src/internal/nodeSha1.ts")
+  require.resolve("../../native/addon/build/Release/cos_v4_sha1.node")
+  const { native } = await import("../../native/src/internal/nativeSha1.ts")
   const loaded = native()
   if (loaded._tag === "Right") {
     const service = loaded.right
     candidates.push({
-      name: "native OpenSSL addon (@cos-v4/node NodeSha1)",
+      name: "native OpenSSL addon (@cos-v4/native NativeSha1)",
       run: () => {
         const h = service.make()
         for (const c of chunks) h.update(c)

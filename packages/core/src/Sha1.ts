@@ -26,6 +26,9 @@ import * as internal from "./internal/sha1.js"
  *   hasher, so it can be fed further.
  * - `exportState` returns a portable snapshot (see {@link fromState}) that includes the buffered partial block
  *   and the byte length, so a resumed upload can continue hashing where it stopped.
+ * - `updateAsync`, when an implementation has it, feeds bytes off the JavaScript thread and calls `done` on it
+ *   afterwards. Until `done` runs, neither the hasher nor the bytes may be touched (no other call, no writes
+ *   into the bytes). Callers fall back to `update` when it is absent.
  *
  * @since 0.1.0
  * @category models
@@ -34,6 +37,7 @@ export interface Sha1Hasher {
   /** Bytes fed so far. */
   readonly byteLength: number
   update(bytes: Uint8Array): void
+  readonly updateAsync?: ((bytes: Uint8Array, done: () => void) => void) | undefined
   state(): string
   digest(): string
   digestBytes(): Uint8Array

@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import * as NativeSha1 from "@cos-v4/native/NativeSha1"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -106,7 +107,9 @@ const main = Effect.gen(function*() {
 main.pipe(
   Effect.provide(
     Emulator.layer(options).pipe(
-      Layer.provide(EmulatorStorage.layerDisk({ dataDir, fsync: values.fsync && !values["no-fsync"] }))
+      Layer.provide(EmulatorStorage.layerDisk({ dataDir, fsync: values.fsync && !values["no-fsync"] })),
+      // the native SHA-1 hashes slices on the thread pool (pure TypeScript when the addon is not built)
+      Layer.provide(NativeSha1.layer)
     )
   ),
   Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),

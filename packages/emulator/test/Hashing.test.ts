@@ -4,6 +4,7 @@
  */
 import * as CosError from "@cos-v4/core/CosError"
 import * as Sha1 from "@cos-v4/core/Sha1"
+import * as NativeSha1 from "@cos-v4/native/NativeSha1"
 import { assert, describe, layer, type Vitest } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -159,5 +160,17 @@ describe("running SHA-1", () => {
   })
   describe("memory storage", () => {
     layer(Emulator.layerTest(), { excludeTestServices: true })(cases)
+  })
+  // the native SHA-1 hashes plain uploads on the thread pool (updateAsync), as `pnpm emulator` runs it
+  describe("disk storage, native SHA-1 on the thread pool", () => {
+    layer(
+      Emulator.layer({ port: 0 }).pipe(
+        Layer.provide(
+          EmulatorStorage.layerDisk({ dataDir: fs.mkdtempSync(nodePath.join(os.tmpdir(), "cos-emu-hash-")) })
+        ),
+        Layer.provide(NativeSha1.layer)
+      ),
+      { excludeTestServices: true }
+    )(cases)
   })
 })

@@ -3,6 +3,7 @@
  * covered, whatever the order of the slices; re-sends and restarts fall back to the whole file.
  */
 import * as Sha1 from "@cos-v4/core/Sha1"
+import * as NativeSha1 from "@cos-v4/native/NativeSha1"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -15,8 +16,13 @@ const offsets = Array.from({ length: 11 }, (_, k) => k * slice)
 const sliceAt = (off: number) => file.subarray(off, off + slice)
 const sha = crypto.createHash("sha1").update(file).digest("hex")
 
+// the pure SHA-1 (node:crypto on the main thread for a plain sha) and the native one (thread-pool jobs)
+const nativeMake = Either.getOrThrow(NativeSha1.native()).make
+const implementations = [["pure", Sha1.make], ["native, updateAsync", nativeMake]] as const
+
 /** Feeds `order` and finishes; returns the result, where finish started reading, and the buffers still held. */
-const run = (
+const runWith = (make: () => Sha1.Sha1Hasher) =>
+(
   order: ReadonlyArray<number>,
   options: { begin?: boolean; uploadParts?: string | null; bytesAt?: (off: number, k: number) => Buffer } = {}
 ) =>
@@ -29,9 +35,9 @@ const run = (
       held++
       return () => void held--
     }
-    order.forEach((off, k) => hasher.stored(session, off, options.bytesAt?.(off, k) ?? sliceAt(off), retain, Sha1.make))
+    order.forEach((off, k) => hasher.stored(session, off, options.bytesAt?.(off, k) ?? sliceAt(off), retain, make))
     const reads: Array<number> = []
-    const result = yield* hasher.finish(session, Sha1.make, (from, onChunk) =>
+    const result = yield* hasher.finish(session, make, (from, onChunk) =>
       Effect.sync(() => {
         reads.push(from)
         if (from < file.length) onChunk(file.subarray(from))
@@ -39,7 +45,9 @@ const run = (
     return { result, from: reads[0], held }
   })
 
-describe("SliceHasher", () => {
+describe.each(implementations)("SliceHasher (%s)", (_, make) => {
+  const run = runWith(make)
+
   it.effect("in order and out of order: finish reads nothing back, no buffer stays held", () =>
     Effect.gen(function*() {
       const inOrder = yield* run(offsets)
@@ -80,5 +88,31 @@ describe("SliceHasher", () => {
       assert.deepStrictEqual(r.result?.parts, parts)
       assert.strictEqual(r.result?.sha, sha)
       assert.strictEqual(r.from, file.length)
+    }))
+})
+
+describe("SliceHasher backlog (native, thread pool)", () => {
+  it.effect("backlogBelow waits for the contiguous queue to drain; slices behind a gap never hold it", () =>
+    Effect.gen(function*() {
+      const hasher = SliceHasher.make()
+      const session = { id: "b", uploadParts: null, filesize: file.length }
+      hasher.begin(session.id)
+      const retain = () => () => {}
+      // behind a gap only: nothing is queued for the thread, so nothing to wait for
+      hasher.stored(session, 2 * slice, sliceAt(2 * slice), retain, nativeMake)
+      hasher.stored(session, 3 * slice, sliceAt(3 * slice), retain, nativeMake)
+      yield* hasher.backlogBelow(session.id, 1)
+      // slice 0 goes to the thread, 1 continues it, 2 and 3 follow: a backlog of 4 that drains by itself
+      hasher.stored(session, 0, sliceAt(0), retain, nativeMake)
+      hasher.stored(session, slice, sliceAt(slice), retain, nativeMake)
+      yield* hasher.backlogBelow(session.id, 1)
+      for (const off of offsets.slice(4)) hasher.stored(session, off, sliceAt(off), retain, nativeMake)
+      yield* hasher.backlogBelow(session.id, 1)
+      const reads: Array<number> = []
+      const result = yield* hasher.finish(session, nativeMake, (from) => Effect.sync(() => void reads.push(from)))
+      assert.strictEqual(result?.sha, sha)
+      assert.deepStrictEqual(reads, [file.length])
+      // an unknown session never waits
+      yield* hasher.backlogBelow("nope", 1)
     }))
 })

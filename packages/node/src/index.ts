@@ -62,9 +62,9 @@ export * as NodeCos from "./NodeCos.js"
 export * as NodeHttpClient from "./NodeHttpClient.js"
 
 /**
- * A native SHA-1 for `uploadparts`: OpenSSL's `SHA1_Update` (SHA-NI where the CPU has it, the same code
- * `node:crypto` runs) through a tiny N-API addon built from `native/` by `pnpm install`, with the chaining state
- * read straight out of the `SHA_CTX`. Falls back to core's pure-TypeScript SHA-1 when the addon is missing.
+ * The native SHA-1 of `@cos-v4/native` (OpenSSL through N-API, with a thread-pool `updateAsync`) as core's
+ * `Sha1` service, re-exported beside the other Node layers. Falls back to the pure-TypeScript SHA-1 when the
+ * addon is not built.
  *
  * @since 0.1.0
  */

@@ -112,6 +112,9 @@ const sliceDataFast = (
   }
 }
 
+/** Slices of a session that may wait for the hashing thread before answers are held back. */
+const hashBacklogSlices = 4
+
 const bucketKey = (r: Request) => `${r.appId}/${r.bucket}`
 
 const accessInfo = (r: Request, path: string): Protocol.AccessInfo => {
@@ -361,8 +364,10 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
       }
       const written = yield* store.writeSlice(s, f.offset, payload, now + cfg.sessionTtlSeconds)
       if (!written) return yield* reject("SessionNotFound", "the session ended meanwhile")
-      // the running SHA-1 of the session is fed once the client has its answer
+      // the running SHA-1 of the session is fed once the client has its answer; the answer waits while the
+      // session's earlier slices are still queued for the hashing thread (backpressure when no core is spare)
       r.after.push(() => store.sliceStored(s, f.offset, payload, r.retain, sha1Make))
+      yield* store.hashBacklogBelow(s.id, hashBacklogSlices)
       return ok(
         {
           session: s.id,

@@ -133,26 +133,33 @@ const splitUrl = (raw: string): { pathname: string; query: string } => {
 }
 
 /**
- * Request bodies are read into pooled buffers (power-of-two sizes from 64 KiB to 8 MiB, a few kept per size):
- * a new 1 MiB buffer per slice makes V8 run full collections over the whole (Effect-sized) heap.
+ * Request bodies are read into pooled buffers, so that slices do not allocate: a new 1 MiB buffer per slice is
+ * external memory that makes V8 run full collections over the whole (Effect-sized) heap. Sizes are rounded up to
+ * 64 KiB (a 1 MiB slice with its multipart framing takes 1 MiB + 64 KiB), and at most 24 MiB stay pooled.
  */
 const pool = new Map<number, Array<Buffer>>()
-const keepPerSize = 8
+const granule = 64 << 10
+const maxPooledBytes = 24 << 20
+let pooledBytes = 0
 const acquire = (length: number): Buffer => {
   if (length > 8 << 20) return Buffer.allocUnsafeSlow(length)
-  let size = 64 << 10
-  while (size < length) size *= 2
-  return pool.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size)
+  const size = Math.max(granule, Math.ceil(length / granule) * granule)
+  const free = pool.get(size)
+  const reused = free?.pop()
+  if (reused === undefined) return Buffer.allocUnsafeSlow(size)
+  pooledBytes -= size
+  return reused
 }
 const release = (buffer: Buffer): void => {
   const size = buffer.length
-  if (size > 8 << 20 || (size & (size - 1)) !== 0 || size < 64 << 10) return
+  if (size > 8 << 20 || size % granule !== 0 || pooledBytes + size > maxPooledBytes) return
   let free = pool.get(size)
   if (free === undefined) {
     free = []
     pool.set(size, free)
   }
-  if (free.length < keepPerSize) free.push(buffer)
+  free.push(buffer)
+  pooledBytes += size
 }
 
 /** Request ids: a random per-process prefix and a counter (unique, and no random bytes per request). */

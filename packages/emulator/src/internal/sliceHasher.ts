@@ -2,15 +2,17 @@
  * Incremental SHA-1 of unfinished uploads: each session keeps a running hash over the contiguous prefix of its
  * acknowledged slices, fed from the request buffers the slices arrived in (no read-back), so that finish only
  * hashes what is left. Slices that arrive ahead of the prefix keep their (pooled) request buffer until the prefix
- * reaches them, up to a bound (16 per session, 64 MiB in all); past it the session stops hashing ahead and finish
+ * reaches them, up to a bound (32 per session, 64 MiB in all); past it the session stops hashing ahead and finish
  * reads the rest from the file.
  * A re-sent slice that overlaps what was hashed or held (its bytes may differ), a restart of the emulator (the
  * state lives in memory only) or an expired/discarded session fall back to hashing the whole file at finish.
  *
- * With `uploadparts` (more than one part), the running hash is core's `UploadPartsBuilder` over the provided `Sha1`
- * service: it records the chaining states at the parts' granularity as it crosses each boundary. Otherwise it is
- * node:crypto. Hashing runs on the main thread, right after the slice's answer is sent: a worker thread measured
- * worse on this 2-vCPU VM (the hand-over costs more CPU than it hides latency when the machine is busy).
+ * Where the hashing runs: when the `Sha1` service's hashers have `updateAsync` (the native one of
+ * `@cos-v4/native`), a plain `sha` is hashed on the libuv thread pool, one slice of a session at a time in file
+ * order, so the request path (parsing, writing, answering) never waits for SHA-1; finish waits for the session's
+ * last job. Without it, node:crypto hashes on the main thread right after the slice's answer is sent. With
+ * `uploadparts` (more than one part) the running hash is core's `UploadPartsBuilder` over the service, on the main
+ * thread: it records the chaining states at the parts' granularity as it crosses each boundary.
  *
  * @internal
  */
@@ -22,7 +24,10 @@ import * as crypto from "node:crypto"
 /** A running hash: node:crypto for a plain `sha`, the parts builder when `uploadparts` states must be checked. */
 type Running =
   | { readonly _tag: "Plain"; readonly hash: crypto.Hash }
+  | { readonly _tag: "Async"; readonly hasher: Sha1.Sha1Hasher; readonly updateAsync: Sha1UpdateAsync }
   | { readonly _tag: "Parts"; readonly builder: Sha1.UploadPartsBuilder }
+
+type Sha1UpdateAsync = NonNullable<Sha1.Sha1Hasher["updateAsync"]>
 
 interface Held {
   readonly data: Uint8Array
@@ -39,6 +44,12 @@ interface Progress {
   stalled: boolean
   /** A re-send overlapped hashed or held bytes: the running hash is unusable; finish hashes the whole file. */
   invalid: boolean
+  /** A thread-pool job is hashing the slice just before `hashed` (Async only). */
+  busy: boolean
+  /** Run once no job is in flight (finish waits here). */
+  readonly idle: Array<() => void>
+  /** Answers waiting for the backlog to shrink below their bound (see `SliceHasher.backlogBelow`). */
+  readonly waiting: Array<{ readonly below: number; readonly resume: () => void }>
 }
 
 /** The outcome of the incremental hashing, for finish. */
@@ -78,10 +89,17 @@ export interface SliceHasher {
   ) => Effect.Effect<Result | undefined, E>
   /** Drops the session's state (discarded, expired). */
   readonly drop: (id: string) => void
+  /**
+   * Completes once fewer than `below` slices of the session wait for the hashing thread (the one being hashed and
+   * the held ones that continue it; slices held behind a gap do not count, so this never waits for a request that
+   * has not arrived). A slice's answer waits here: when the machine has no spare core for hashing, clients are
+   * slowed down instead of the backlog (and its buffers) growing until finish has to read the file back.
+   */
+  readonly backlogBelow: (id: string, below: number) => Effect.Effect<void>
 }
 
 /** Out-of-order slices kept per session (their buffers) before hashing ahead stops. */
-const maxHeld = 16
+const maxHeld = 32
 /** Bytes of out-of-order slices kept over all sessions, beyond which a session stops hashing ahead. */
 const maxHeldBytes = 64 << 20
 
@@ -94,12 +112,23 @@ const newRunning = (uploadParts: string | null, sha1Make: () => Sha1.Sha1Hasher)
     const made = Sha1.uploadPartsBuilder(declared[0]!.datalen, sha1Make)
     return Either.isLeft(made) ? undefined : { _tag: "Parts", builder: made.right }
   }
-  return { _tag: "Plain", hash: crypto.createHash("sha1") }
+  const hasher = sha1Make()
+  return hasher.updateAsync !== undefined
+    ? { _tag: "Async", hasher, updateAsync: hasher.updateAsync.bind(hasher) }
+    : { _tag: "Plain", hash: crypto.createHash("sha1") }
 }
 
 const update = (r: Running, data: Uint8Array) => {
   if (r._tag === "Plain") r.hash.update(data)
+  else if (r._tag === "Async") r.hasher.update(data)
   else r.builder.update(data)
+}
+
+const digest = (r: Running): Result => {
+  if (r._tag === "Plain") return { sha: r.hash.digest("hex"), parts: undefined }
+  if (r._tag === "Async") return { sha: r.hasher.digest(), parts: undefined }
+  const parts = r.builder.finish()
+  return { sha: parts[parts.length - 1]?.datasha ?? r.builder.sha(), parts }
 }
 
 /** @internal */
@@ -113,19 +142,70 @@ export const make = (): SliceHasher => {
       h.release()
     }
     p.held.clear()
+    // nothing is worth waiting for any more (dropped, invalid, stalled or finishing)
+    for (const w of p.waiting.splice(0)) w.resume()
   }
 
-  /** Feeds held slices that continue the prefix. */
-  const advance = (p: Progress) => {
-    for (;;) {
+  /**
+   * Feeds the held slices that continue the prefix: on the thread pool one at a time (Async, unless `inline`),
+   * otherwise at once on this thread.
+   */
+  const advance = (p: Progress, inline: boolean) => {
+    while (!p.busy) {
       const next = p.held.get(p.hashed)
       if (next === undefined) return
       p.held.delete(p.hashed)
       heldBytes -= next.data.length
+      if (p.running._tag === "Async" && !inline) return submit(p, p.running, next.data, next.release)
       update(p.running, next.data)
       p.hashed += next.data.length
       next.release()
     }
+  }
+
+  /** The slice being hashed and the held slices that continue it. */
+  const backlog = (p: Progress): number => {
+    if (!p.busy) return 0
+    let n = 1
+    for (let at = p.hashed; p.held.has(at); n++) at += p.held.get(at)!.data.length
+    return n
+  }
+
+  const wake = (p: Progress) => {
+    if (p.waiting.length === 0) return
+    const n = p.invalid || p.stalled ? 0 : backlog(p)
+    for (let i = p.waiting.length - 1; i >= 0; i--) {
+      const w = p.waiting[i]!
+      if (n < w.below) {
+        p.waiting.splice(i, 1)
+        w.resume()
+      }
+    }
+  }
+
+  const backlogBelow = (id: string, below: number): Effect.Effect<void> =>
+    Effect.async<void>((resume) => {
+      const p = sessions.get(id)
+      if (p === undefined || p.invalid || p.stalled || backlog(p) < below) return resume(Effect.void)
+      p.waiting.push({ below, resume: () => resume(Effect.void) })
+    })
+
+  /** Hashes `data` (the bytes at `hashed`) on the thread pool; `release` frees its buffer once hashed. */
+  const submit = (
+    p: Progress,
+    running: Extract<Running, { _tag: "Async" }>,
+    data: Uint8Array,
+    release: () => void
+  ) => {
+    p.busy = true
+    p.hashed += data.length
+    running.updateAsync(data, () => {
+      p.busy = false
+      release()
+      if (!p.invalid) advance(p, false)
+      if (!p.busy) { for (const f of p.idle.splice(0)) f() }
+      wake(p)
+    })
   }
 
   // sessions begun in this process that have no slice yet
@@ -155,7 +235,7 @@ export const make = (): SliceHasher => {
       if (!fresh.delete(session.id)) return
       const running = newRunning(session.uploadParts, sha1Make)
       if (running === undefined) return
-      p = { running, hashed: 0, held: new Map(), stalled: false, invalid: false }
+      p = { running, hashed: 0, held: new Map(), stalled: false, invalid: false, busy: false, idle: [], waiting: [] }
       sessions.set(session.id, p)
     }
     if (p.invalid) return
@@ -166,10 +246,11 @@ export const make = (): SliceHasher => {
       return
     }
     if (p.stalled) return
-    if (offset === p.hashed) {
+    if (offset === p.hashed && !p.busy) {
+      if (p.running._tag === "Async") return submit(p, p.running, data, retain())
       update(p.running, data)
       p.hashed += data.length
-      advance(p)
+      advance(p, false)
       return
     }
     if (p.held.size >= maxHeld || heldBytes + data.length > maxHeldBytes) {
@@ -186,6 +267,21 @@ export const make = (): SliceHasher => {
     sha1Make: () => Sha1.Sha1Hasher,
     readRest: (from: number, onChunk: (chunk: Uint8Array) => void) => Effect.Effect<void, E>
   ): Effect.Effect<Result | undefined, E> =>
+    Effect.flatMap(
+      // the session's thread-pool job (if any) must be done before its state is read
+      Effect.async<void>((resume) => {
+        const p = sessions.get(session.id)
+        if (p === undefined || !p.busy) return resume(Effect.void)
+        p.idle.push(() => resume(Effect.void))
+      }),
+      () => finishIdle(session, sha1Make, readRest)
+    )
+
+  const finishIdle = <E>(
+    session: Session & { readonly filesize: number },
+    sha1Make: () => Sha1.Sha1Hasher,
+    readRest: (from: number, onChunk: (chunk: Uint8Array) => void) => Effect.Effect<void, E>
+  ): Effect.Effect<Result | undefined, E> =>
     Effect.suspend((): Effect.Effect<Result | undefined, E> => {
       const p = sessions.get(session.id)
       sessions.delete(session.id)
@@ -194,7 +290,7 @@ export const make = (): SliceHasher => {
       let from = 0
       if (p !== undefined) {
         if (!p.invalid) {
-          advance(p)
+          advance(p, true)
           running = p.running
           from = p.hashed
         }
@@ -204,12 +300,8 @@ export const make = (): SliceHasher => {
       running ??= newRunning(session.uploadParts, sha1Make)
       if (running === undefined) return Effect.succeed(undefined)
       const r = running
-      return Effect.map(readRest(from, (chunk) => update(r, chunk)), (): Result => {
-        if (r._tag === "Plain") return { sha: r.hash.digest("hex"), parts: undefined }
-        const parts = r.builder.finish()
-        return { sha: parts[parts.length - 1]?.datasha ?? r.builder.sha(), parts }
-      })
+      return Effect.map(readRest(from, (chunk) => update(r, chunk)), () => digest(r))
     })
 
-  return { begin: (id) => void fresh.add(id), stored, finish, drop }
+  return { begin: (id) => void fresh.add(id), stored, finish, drop, backlogBelow }
 }

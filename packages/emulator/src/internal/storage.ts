@@ -125,6 +125,8 @@ export interface Store {
     retain: () => () => void,
     sha1Make: () => Sha1.Sha1Hasher
   ) => void
+  /** Completes once fewer than `below` of the session's slices wait to be hashed (see `SliceHasher.backlogBelow`). */
+  readonly hashBacklogBelow: (id: string, below: number) => Effect.Effect<void>
   /**
    * The SHA-1 of the session's file (and its `uploadparts` states at their granularity, with more than one declared
    * part): the running hash continued over the rest of the file, or the whole file when there is none. Call it
@@ -507,6 +509,7 @@ export const make = (
           ORDER BY offset`),
       readSession: (s, onChunk) => blobs.readSession(s.id, 0, s.filesize, onChunk),
       sliceStored: (s, offset, data, retain, sha1Make) => hasher.stored(s, offset, data, retain, sha1Make),
+      hashBacklogBelow: hasher.backlogBelow,
       hashSession: (s, sha1Make) =>
         hasher.finish(s, sha1Make, (from, onChunk) => blobs.readSession(s.id, from, s.filesize, onChunk)),
       exclusive: (id, effect) => withLock(id, permits, effect),

@@ -1,14 +1,14 @@
 // Builds the optional OpenSSL SHA-1 addon (run by `pnpm install` through the package's `install` script).
 // Offline: uses the node-gyp bundled with npm (or pnpm's, or one on PATH) and the headers that ship next to
 // the running `node` (official Node tarballs include include/node, with openssl/). A failed build does not fail
-// the install: @cos-v4/node then falls back to the pure-TypeScript SHA-1. Set COS_V4_SKIP_NATIVE=1 to skip.
+// the install: @cos-v4/native then falls back to the pure-TypeScript SHA-1. Set COS_V4_SKIP_NATIVE=1 to skip.
 import { spawnSync } from "node:child_process"
 import fs from "node:fs"
 import { createRequire } from "node:module"
 import path from "node:path"
 
 const here = import.meta.dirname
-const log = (message) => process.stderr.write(`@cos-v4/node native SHA-1: ${message}\n`)
+const log = (message) => process.stderr.write(`@cos-v4/native SHA-1: ${message}\n`)
 
 if (process.env.COS_V4_SKIP_NATIVE === "1") {
   log("skipped (COS_V4_SKIP_NATIVE=1)")

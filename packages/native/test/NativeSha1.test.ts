@@ -1,5 +1,5 @@
 import * as Sha1 from "@cos-v4/core/Sha1"
-import * as NodeSha1 from "@cos-v4/node/NodeSha1"
+import * as NativeSha1 from "@cos-v4/native/NativeSha1"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -8,7 +8,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as crypto from "node:crypto"
-import * as internal from "../src/internal/nodeSha1.js"
+import * as internal from "../src/internal/nativeSha1.js"
 
 const MiB = 1048576
 
@@ -20,12 +20,12 @@ const file = (size: number): Uint8Array => {
 
 const nodeSha1 = (bytes: Uint8Array): string => crypto.createHash("sha1").update(bytes).digest("hex")
 
-// The addon is built by `pnpm install` (packages/node/native/build.mjs); CI has a compiler, so a missing addon
+// The addon is built by `pnpm install` (packages/native/addon/build.mjs); CI has a compiler, so a missing addon
 // is a build failure we want to see, not a silent fallback.
-const loaded = NodeSha1.native()
+const loaded = NativeSha1.native()
 const native: Sha1.Sha1.Service = Either.getOrElse(loaded, () => Sha1.pure)
 
-describe("NodeSha1", () => {
+describe("NativeSha1", () => {
   it("the native addon is built and loads", () => {
     assert.isTrue(Either.isRight(loaded), Either.isLeft(loaded) ? loaded.left : "")
     assert.strictEqual(native.name, "openssl")
@@ -116,6 +116,37 @@ describe("NodeSha1", () => {
     { fastCheck: { numRuns: 200 } }
   )
 
+  it.effect.prop(
+    "updateAsync (on the thread pool) mixed with update gives node:crypto's digest; hashers run side by side",
+    [FastCheck.uint8Array({ maxLength: 300_000 }), FastCheck.array(FastCheck.nat(), { maxLength: 12 })],
+    ([bytes, cuts]) =>
+      Effect.gen(function*() {
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+        const feed = (hasher: Sha1.Sha1Hasher, asyncFirst: boolean) =>
+          Effect.gen(function*() {
+            let start = 0
+            let useAsync = asyncFirst
+            for (const end of [...points, bytes.length]) {
+              const piece = bytes.subarray(start, end)
+              if (useAsync) {
+                assert.isDefined(hasher.updateAsync)
+                yield* Effect.async<void>((resume) => hasher.updateAsync!(piece, () => resume(Effect.void)))
+              } else hasher.update(piece)
+              useAsync = !useAsync
+              start = end
+            }
+            return hasher
+          })
+        const [a, b] = yield* Effect.all([feed(native.make(), true), feed(native.make(), false)], {
+          concurrency: 2
+        })
+        assert.strictEqual(a.digest(), nodeSha1(bytes))
+        assert.strictEqual(b.digest(), nodeSha1(bytes))
+        assert.strictEqual(a.byteLength, bytes.length)
+      }),
+    { fastCheck: { numRuns: 50 } }
+  )
+
   it("native fromState rejects malformed states", () => {
     const hasher = native.make()
     hasher.update(file(70))
@@ -148,10 +179,10 @@ describe("NodeSha1", () => {
       const hasher = sha1.make()
       hasher.update(new Uint8Array(64))
       assert.strictEqual(hasher.state(), "e504b492ed8c58564ecd1a6c683f05bf933af709")
-    }).pipe(Effect.provide(NodeSha1.layer)))
+    }).pipe(Effect.provide(NativeSha1.layer)))
 })
 
-describe("NodeSha1 fallback", () => {
+describe("NativeSha1 fallback", () => {
   it.effect("a missing addon falls back to the pure implementation, logged once at debug level", () =>
     Effect.gen(function*() {
       const missing = internal.load("./no-such-addon.node")

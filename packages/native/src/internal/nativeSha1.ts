@@ -1,5 +1,5 @@
 /**
- * SHA-1 through a tiny N-API addon over the OpenSSL that Node links (see native/sha1.c).
+ * SHA-1 through a tiny N-API addon over the OpenSSL that Node links (see addon/sha1.c).
  *
  * @internal
  */
@@ -13,6 +13,7 @@ import { createRequire } from "node:module"
 interface Binding {
   readonly init: (ctx: Uint8Array) => void
   readonly update: (ctx: Uint8Array, bytes: Uint8Array) => void
+  readonly updateAsync: (ctx: Uint8Array, bytes: Uint8Array, done: () => void) => void
   readonly final: (ctx: Uint8Array, out: Uint8Array) => void
   readonly ctxSize: number
   readonly offsetH: number
@@ -23,8 +24,8 @@ interface Binding {
   readonly wordSize: number
 }
 
-/** @internal where `pnpm install` (native/build.mjs) puts the addon, relative to this file */
-export const addonPath = "../../native/build/Release/cos_v4_sha1.node"
+/** @internal where `pnpm install` (addon/build.mjs) puts the addon, relative to this file */
+export const addonPath = "../../addon/build/Release/cos_v4_sha1.node"
 
 const TWO_29 = 536870912
 const TWO_32 = 4294967296
@@ -49,6 +50,12 @@ class NativeSha1 implements Sha1.Sha1Hasher {
 
   update(bytes: Uint8Array): void {
     this.binding.update(this.ctx, bytes)
+  }
+
+  /** `SHA1_Update` as a libuv thread-pool job; `done` runs on the JavaScript thread. */
+  readonly updateAsync = (bytes: Uint8Array, done: () => void): void => {
+    if (bytes.length === 0) return done()
+    this.binding.updateAsync(this.ctx, bytes, done)
   }
 
   state(): string {
@@ -136,7 +143,8 @@ export const load = (path: string): Either.Either<Sha1.Sha1.Service, string> => 
   }
   if (
     typeof binding.init !== "function" || typeof binding.update !== "function" ||
-    typeof binding.final !== "function" || binding.wordSize !== 4 || binding.ctxSize % 4 !== 0 ||
+    typeof binding.final !== "function" || typeof binding.updateAsync !== "function" || binding.wordSize !== 4 ||
+    binding.ctxSize % 4 !== 0 ||
     [binding.offsetH, binding.offsetNl, binding.offsetNh, binding.offsetNum].some((o) => o % 4 !== 0)
   ) {
     return Either.left(`unexpected SHA_CTX layout in ${path}`)
