@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Either from "effect/Either"
+import * as FastCheck from "effect/FastCheck"
+import * as crypto from "node:crypto"
 import * as Multipart from "../src/Multipart.js"
 import { multipart } from "./helpers.js"
 
@@ -64,4 +66,33 @@ describe("Multipart", () => {
     assert.isTrue(Either.isLeft(Multipart.parse(cut, "zz")))
     assert.isTrue(Either.isLeft(Multipart.parse(Buffer.from("nothing here"), "zz")))
   })
+
+  it.prop(
+    "a large payload (a slice) first, last or between fields: the same parts as written",
+    [
+      FastCheck.integer({ min: 256 * 1024, max: 700 * 1024 }),
+      FastCheck.integer({ min: 0, max: 3 }),
+      FastCheck.integer({ min: 0, max: 3 }),
+      FastCheck.integer({ min: 0, max: 2000 })
+    ],
+    ([size, before, after, fieldLength]) => {
+      const payload = crypto.randomBytes(size)
+      // separator-like bytes inside the payload (without the boundary itself) must not end it
+      payload.write("\r\n--", size >> 1, "latin1")
+      const field = (k: number) => ({ name: `f${k}`, value: "x".repeat(fieldLength) + k })
+      const specs = [
+        ...Array.from({ length: before }, (_, k) => field(k)),
+        { name: "filecontent", value: payload, filename: "blob" },
+        ...Array.from({ length: after }, (_, k) => field(before + k))
+      ]
+      const mp = multipart(specs)
+      const parts = parse(mp.body, mp.contentType)
+      assert.deepStrictEqual(parts.map((p) => p.name), specs.map((p) => p.name))
+      assert.isTrue(parts[before]!.data.equals(payload))
+      parts.forEach((p, k) => {
+        if (k !== before) assert.strictEqual(p.data.toString(), specs[k]!.value)
+      })
+    },
+    { fastCheck: { numRuns: 30 } }
+  )
 })
