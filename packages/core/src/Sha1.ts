@@ -127,7 +127,9 @@ export interface UploadPart {
  * known to be final so far (a part ending exactly where the input ends so far is held back until more bytes
  * arrive, because a last part carries the digest instead of the state). `finish` returns the complete list
  * (empty for an empty file) without consuming the builder; `sha` is the digest of the bytes fed so far, i.e. the
- * file's `sha` once everything has been fed.
+ * file's `sha` once everything has been fed. `updateAsync` feeds like `update` and calls `done` afterwards; it
+ * hashes off the JavaScript thread when the hasher has `updateAsync` and the bytes do not cross a part boundary
+ * (they may end on one), and at once otherwise. Until `done` runs, neither the builder nor the bytes may be touched.
  *
  * @since 0.1.0
  * @category models
@@ -138,6 +140,7 @@ export interface UploadPartsBuilder {
   readonly byteLength: number
   readonly parts: ReadonlyArray<UploadPart>
   update(bytes: Uint8Array): void
+  updateAsync(bytes: Uint8Array, done: () => void): void
   sha(): string
   finish(): Array<UploadPart>
 }

@@ -147,6 +147,38 @@ describe("NativeSha1", () => {
     { fastCheck: { numRuns: 50 } }
   )
 
+  it.effect.prop(
+    "uploadparts builder: updateAsync (thread pool within a part, at once across boundaries) equals update",
+    [
+      FastCheck.uint8Array({ minLength: 1, maxLength: 20_000 }),
+      FastCheck.array(FastCheck.nat(), { maxLength: 12 }),
+      FastCheck.integer({ min: 1, max: 40 })
+    ],
+    ([bytes, cuts, blocks]) =>
+      Effect.gen(function*() {
+        const granularity = blocks * 64
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+        const builder = Either.getOrThrow(Sha1.uploadPartsBuilder(granularity, native.make))
+        let start = 0
+        for (const end of [...points, bytes.length]) {
+          const piece = bytes.subarray(start, end)
+          yield* Effect.async<void>((resume) => builder.updateAsync(piece, () => resume(Effect.void)))
+          start = end
+        }
+        // exactly one part per call also goes through the thread pool
+        const aligned = Either.getOrThrow(Sha1.uploadPartsBuilder(granularity, native.make))
+        for (let at = 0; at < bytes.length; at += granularity) {
+          const piece = bytes.subarray(at, at + granularity)
+          yield* Effect.async<void>((resume) => aligned.updateAsync(piece, () => resume(Effect.void)))
+        }
+        const expected = Either.getOrThrow(Sha1.uploadParts(bytes, granularity))
+        assert.deepStrictEqual(builder.finish(), expected)
+        assert.deepStrictEqual(aligned.finish(), expected)
+        assert.strictEqual(aligned.sha(), nodeSha1(bytes))
+      }),
+    { fastCheck: { numRuns: 100 } }
+  )
+
   it("native fromState rejects malformed states", () => {
     const hasher = native.make()
     hasher.update(file(70))

@@ -562,6 +562,28 @@ class Builder implements UploadPartsBuilder {
     }
   }
 
+  updateAsync(bytes: Uint8Array, done: () => void): void {
+    const n = bytes.length
+    const toBoundary = this.partStart + this.granularity - this.offset
+    const updateAsync = this.hasher.updateAsync
+    if (n === 0 || n > toBoundary || updateAsync === undefined) {
+      this.update(bytes)
+      return done()
+    }
+    if (this.pending !== undefined) {
+      this.done.push({ offset: this.partStart - this.granularity, datalen: this.granularity, datasha: this.pending })
+      this.pending = undefined
+    }
+    updateAsync.call(this.hasher, bytes, () => {
+      this.offset += n
+      if (n === toBoundary) {
+        this.partStart = this.offset
+        this.pending = this.hasher.state()
+      }
+      done()
+    })
+  }
+
   sha(): string {
     return this.hasher.digest()
   }

@@ -31,6 +31,20 @@ export type Requirements = Transport | Signer | CheckpointStore.CheckpointStore 
 
 type Emit = (event: UploadEvent) => void
 
+/**
+ * Waits for a hashing job that runs off the JavaScript thread (`updateAsync` of a native `Sha1`). The job takes
+ * about half a millisecond per MiB and cannot be cancelled, so it is waited for even on interruption: its buffer
+ * goes back to the pool only once nothing reads it any more.
+ */
+const hashAsync = (start: (done: () => void) => void): Effect.Effect<void> =>
+  Effect.uninterruptible(Effect.async<void>((resume) => start(() => resume(Effect.void))))
+
+/** Feeds `bytes` to `hasher`, off the JavaScript thread when the hasher can. */
+const hashInto = (hasher: Sha1.Sha1Hasher, bytes: Uint8Array): Effect.Effect<void> =>
+  hasher.updateAsync === undefined
+    ? Effect.sync(() => hasher.update(bytes))
+    : hashAsync((done) => hasher.updateAsync!(bytes, done))
+
 const maxResigns = 3
 const maxResyncs = 5
 const sampleSize = 65536
@@ -477,7 +491,7 @@ const runUpload = <R>(
               yield* Fiber.join(pending)
               pending = yield* readAt(k + 1, position + chunk)
               const piece = pieceAt(k, position)
-              builder.update(piece)
+              yield* hashAsync((done) => builder.updateAsync(piece, done))
               emit(UploadEvent.Hashing({ bytesHashed: position + piece.length, totalBytes: size }))
             }
           }).pipe(
@@ -540,7 +554,7 @@ const runUpload = <R>(
             const content = buffer.subarray(headRoom, headRoom + slice.length)
             return Effect.as(
               hash && hasher !== undefined ?
-                Effect.tap(readExactly(content, slice.offset), () => hasher.update(content)) :
+                Effect.zipRight(readExactly(content, slice.offset), hashInto(hasher, content)) :
                 readExactly(content, slice.offset),
               slice
             )
