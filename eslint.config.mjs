@@ -9,6 +9,7 @@ export default [
       "**/node_modules/**",
       "**/build/**",
       "**/dist/**",
+      "**/.bundle/**",
       "**/*.d.ts",
       ".cos-data/**",
       "**/.bench-tmp/**"

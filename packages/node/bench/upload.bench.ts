@@ -15,6 +15,8 @@
  *   same SHA-1 (no instant upload); each upload goes to a new path, removed after the run (untimed).
  * - Before each timed run the client waits (≤ 10 s) for other processes to use < 15 % of a core, like
  *   pipeline.mjs; the background CPU seen is reported per run (`backgroundCpuPct`) to spot disturbed samples.
+ * - The client processes run this file bundled by esbuild (into `bench/.bundle/`) under plain `node`, as an app
+ *   ships the library; tsx's loader alone would add about 40 MiB to every RSS figure.
  * - Client peak RSS = VmHWM of the client process during the timed run (reset with /proc/self/clear_refs),
  *   measured at `--size-mib` and, in a separate fresh process per integrity mode, at 4 × that size.
  * - The emulator runs without fsync (its default) unless `--emulator-fsync` (the ceiling's server does not fsync either).
@@ -336,12 +338,33 @@ interface CeilingResult {
 let emulatorPid = 0
 const checkpointParent = values["checkpoint-dir"] ?? (Fs.existsSync("/dev/shm") ? "/dev/shm" : Os.tmpdir())
 
+/** This file as one ES module for plain `node` (the client processes run it), built once per bench run. */
+let clientBundle: Promise<string> | undefined
+const bundleClient = () =>
+  clientBundle ??= (async () => {
+    const esbuild = await import("esbuild")
+    const outfile = Path.join(Path.dirname(fileURLToPath(import.meta.url)), ".bundle", "upload-client.mjs")
+    await esbuild.build({
+      entryPoints: [fileURLToPath(import.meta.url)],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      external: ["esbuild", "better-sqlite3"],
+      banner: {
+        js:
+          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+      },
+      logLevel: "error"
+    })
+    return outfile
+  })()
+
 const runClient = async (endpoint: string, file: string, integrity: string, label: string, r: number, w: number) =>
   lastJson<ClientResult>(
     await run(process.execPath, [
-      "--import",
-      "tsx",
-      fileURLToPath(import.meta.url),
+      await bundleClient(),
       "--client",
       "--endpoint",
       endpoint,

@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { createRequire } from "node:module"
+import * as path from "node:path"
 
 interface Binding {
   readonly init: (ctx: Uint8Array) => void
@@ -133,13 +134,13 @@ const serviceOf = (binding: Binding): Sha1.Sha1.Service => ({
   fromState: fromStateWith(binding)
 })
 
-/** @internal loads and self-tests the addon at `path` (relative to this file) */
-export const load = (path: string): Either.Either<Sha1.Sha1.Service, string> => {
+/** @internal loads and self-tests the addon at `file` (absolute, or relative to this file) */
+export const load = (file: string): Either.Either<Sha1.Sha1.Service, string> => {
   let binding: Binding
   try {
-    binding = createRequire(import.meta.url)(path) as Binding
+    binding = createRequire(import.meta.url)(file) as Binding
   } catch (error) {
-    return Either.left(`cannot load ${path}: ${error instanceof Error ? error.message : String(error)}`)
+    return Either.left(`cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`)
   }
   if (
     typeof binding.init !== "function" || typeof binding.update !== "function" ||
@@ -147,20 +148,35 @@ export const load = (path: string): Either.Either<Sha1.Sha1.Service, string> => 
     binding.ctxSize % 4 !== 0 ||
     [binding.offsetH, binding.offsetNl, binding.offsetNh, binding.offsetNum].some((o) => o % 4 !== 0)
   ) {
-    return Either.left(`unexpected SHA_CTX layout in ${path}`)
+    return Either.left(`unexpected SHA_CTX layout in ${file}`)
   }
   const service = serviceOf(binding)
   const probe = service.make()
   probe.update(new Uint8Array(64))
-  if (probe.state() !== ZERO_BLOCK_STATE) return Either.left(`self-test of ${path} failed`)
+  if (probe.state() !== ZERO_BLOCK_STATE) return Either.left(`self-test of ${file} failed`)
   return Either.right(service)
 }
 
 let loaded: Either.Either<Sha1.Sha1.Service, string> | undefined
 let logged = false
 
+/**
+ * The addon beside this package's sources, or, when this code runs from a bundle, in the `@cos-v4/native`
+ * package that resolves from the bundle's location.
+ */
+const locate = (): Either.Either<Sha1.Sha1.Service, string> => {
+  const beside = load(addonPath)
+  if (Either.isRight(beside)) return beside
+  try {
+    const pkg = createRequire(import.meta.url).resolve("@cos-v4/native/package.json")
+    return load(path.join(path.dirname(pkg), "addon", "build", "Release", "cos_v4_sha1.node"))
+  } catch {
+    return beside
+  }
+}
+
 /** @internal the addon, loaded once */
-export const native = (): Either.Either<Sha1.Sha1.Service, string> => loaded ??= load(addonPath)
+export const native = (): Either.Either<Sha1.Sha1.Service, string> => loaded ??= locate()
 
 /** @internal the loaded service, or the pure one (the first fallback is logged at debug level) */
 export const serviceFrom = (result: Either.Either<Sha1.Sha1.Service, string>): Effect.Effect<Sha1.Sha1.Service> =>
