@@ -145,7 +145,7 @@ export const resolve = (options: Options = {}): Config => {
  * expired sessions and replay records in the background. Slice uploads are hashed while their slices arrive (finish
  * only hashes what is left), with the `Sha1` service when one is in the context, else core's pure-TS SHA-1. Provide
  * `NativeSha1.layer` of `@cos-v4/native` (as `pnpm emulator` and `cos serve` do): its `updateAsync` moves the
- * hashing of plain uploads to the libuv thread pool, off the request path; without it plain uploads are hashed
+ * hashing to a thread of its own, off the request path; without it plain uploads are hashed
  * with node:crypto on the main thread.
  *
  * @since 0.1.0
@@ -170,7 +170,7 @@ export const layer = (
         Effect.delay(Duration.millis(cfg.sweepIntervalMs)),
         Effect.forkScoped
       )
-      // the running hashes use the provided SHA-1 (e.g. @cos-v4/native's, which hashes on the thread pool), else pure TS
+      // the running hashes use the provided SHA-1 (e.g. @cos-v4/native's, which hashes on its own thread), else pure TS
       const sha1 = yield* Effect.serviceOption(Sha1.Sha1)
       const runtime = yield* Effect.runtime<never>()
       const listener = server.makeListener(

@@ -108,7 +108,7 @@ main.pipe(
   Effect.provide(
     Emulator.layer(options).pipe(
       Layer.provide(EmulatorStorage.layerDisk({ dataDir, fsync: values.fsync && !values["no-fsync"] })),
-      // the native SHA-1 hashes slices on the thread pool (pure TypeScript when the addon is not built)
+      // the native SHA-1 hashes slices on a thread of its own (pure TypeScript when the addon is not built)
       Layer.provide(NativeSha1.layer)
     )
   ),

@@ -161,8 +161,8 @@ describe("running SHA-1", () => {
   describe("memory storage", () => {
     layer(Emulator.layerTest(), { excludeTestServices: true })(cases)
   })
-  // the native SHA-1 hashes plain uploads on the thread pool (updateAsync), as `pnpm emulator` runs it
-  describe("disk storage, native SHA-1 on the thread pool", () => {
+  // the native SHA-1 hashes plain uploads on its hashing thread (updateAsync), as `pnpm emulator` runs it
+  describe("disk storage, native SHA-1 on its hashing thread", () => {
     layer(
       Emulator.layer({ port: 0 }).pipe(
         Layer.provide(

@@ -16,7 +16,7 @@ const offsets = Array.from({ length: 11 }, (_, k) => k * slice)
 const sliceAt = (off: number) => file.subarray(off, off + slice)
 const sha = crypto.createHash("sha1").update(file).digest("hex")
 
-// the pure SHA-1 (node:crypto on the main thread for a plain sha) and the native one (thread-pool jobs)
+// the pure SHA-1 (node:crypto on the main thread for a plain sha) and the native one (jobs on its hashing thread)
 const nativeMake = Either.getOrThrow(NativeSha1.native()).make
 const implementations = [["pure", Sha1.make], ["native, updateAsync", nativeMake]] as const
 
@@ -91,7 +91,7 @@ describe.each(implementations)("SliceHasher (%s)", (_, make) => {
     }))
 })
 
-describe("SliceHasher backlog (native, thread pool)", () => {
+describe("SliceHasher backlog (native, hashing thread)", () => {
   it.effect("backlogBelow waits for the contiguous queue to drain; slices behind a gap never hold it", () =>
     Effect.gen(function*() {
       const hasher = SliceHasher.make()

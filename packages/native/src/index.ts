@@ -3,7 +3,7 @@
 /**
  * A native SHA-1: OpenSSL's `SHA1_Update` (SHA-NI where the CPU has it, the same code `node:crypto` runs)
  * through a tiny N-API addon built from `addon/` by `pnpm install`, with the chaining state read straight out of
- * the `SHA_CTX` (for `uploadparts` and checkpoints), and `updateAsync`, which hashes on the libuv thread pool so
+ * the `SHA_CTX` (for `uploadparts` and checkpoints), and `updateAsync`, which hashes on a thread of its own so
  * the JavaScript thread stays free for I/O. Falls back to core's pure-TypeScript SHA-1 when the addon is missing.
  *
  * @since 0.1.0

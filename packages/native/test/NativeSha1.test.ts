@@ -117,7 +117,7 @@ describe("NativeSha1", () => {
   )
 
   it.effect.prop(
-    "updateAsync (on the thread pool) mixed with update gives node:crypto's digest; hashers run side by side",
+    "updateAsync (on the hashing thread) mixed with update gives node:crypto's digest; hashers run side by side",
     [FastCheck.uint8Array({ maxLength: 300_000 }), FastCheck.array(FastCheck.nat(), { maxLength: 12 })],
     ([bytes, cuts]) =>
       Effect.gen(function*() {
@@ -148,7 +148,7 @@ describe("NativeSha1", () => {
   )
 
   it.effect.prop(
-    "uploadparts builder: updateAsync (thread pool within a part, at once across boundaries) equals update",
+    "uploadparts builder: updateAsync (hashing thread within a part, at once across boundaries) equals update",
     [
       FastCheck.uint8Array({ minLength: 1, maxLength: 20_000 }),
       FastCheck.array(FastCheck.nat(), { maxLength: 12 }),
@@ -165,7 +165,7 @@ describe("NativeSha1", () => {
           yield* Effect.async<void>((resume) => builder.updateAsync(piece, () => resume(Effect.void)))
           start = end
         }
-        // exactly one part per call also goes through the thread pool
+        // exactly one part per call also goes through the hashing thread
         const aligned = Either.getOrThrow(Sha1.uploadPartsBuilder(granularity, native.make))
         for (let at = 0; at < bytes.length; at += granularity) {
           const piece = bytes.subarray(at, at + granularity)

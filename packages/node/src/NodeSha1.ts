@@ -1,5 +1,5 @@
 /**
- * The native SHA-1 of `@cos-v4/native` (OpenSSL through N-API, with a thread-pool `updateAsync`) as core's
+ * The native SHA-1 of `@cos-v4/native` (OpenSSL through N-API, with an off-thread `updateAsync`) as core's
  * `Sha1` service, re-exported beside the other Node layers. Falls back to the pure-TypeScript SHA-1 when the
  * addon is not built.
  *

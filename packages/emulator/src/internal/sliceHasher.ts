@@ -8,11 +8,12 @@
  * state lives in memory only) or an expired/discarded session fall back to hashing the whole file at finish.
  *
  * Where the hashing runs: when the `Sha1` service's hashers have `updateAsync` (the native one of
- * `@cos-v4/native`), a plain `sha` is hashed on the libuv thread pool, one slice of a session at a time in file
+ * `@cos-v4/native`), slices are hashed on the addon's hashing thread, one slice of a session at a time in file
  * order, so the request path (parsing, writing, answering) never waits for SHA-1; finish waits for the session's
- * last job. Without it, node:crypto hashes on the main thread right after the slice's answer is sent. With
- * `uploadparts` (more than one part) the running hash is core's `UploadPartsBuilder` over the service, on the main
- * thread: it records the chaining states at the parts' granularity as it crosses each boundary.
+ * last job, and answers wait while a session's backlog is long (`backlogBelow`). Without it, node:crypto hashes on
+ * the main thread right after the slice's answer is sent. With `uploadparts` (more than one part) the running hash
+ * is core's `UploadPartsBuilder` over the service (off the thread too for slices within one part): it records the
+ * chaining states at the parts' granularity as it crosses each boundary.
  *
  * @internal
  */
@@ -25,7 +26,7 @@ import * as crypto from "node:crypto"
 type Running =
   | { readonly _tag: "Plain"; readonly hash: crypto.Hash }
   | { readonly _tag: "Async"; readonly hasher: Sha1.Sha1Hasher; readonly updateAsync: Sha1UpdateAsync }
-  | { readonly _tag: "Parts"; readonly builder: Sha1.UploadPartsBuilder }
+  | { readonly _tag: "Parts"; readonly builder: Sha1.UploadPartsBuilder; readonly async: boolean }
 
 type Sha1UpdateAsync = NonNullable<Sha1.Sha1Hasher["updateAsync"]>
 
@@ -44,7 +45,7 @@ interface Progress {
   stalled: boolean
   /** A re-send overlapped hashed or held bytes: the running hash is unusable; finish hashes the whole file. */
   invalid: boolean
-  /** A thread-pool job is hashing the slice just before `hashed` (Async only). */
+  /** The hashing thread is hashing the slice just before `hashed` (off-thread modes only). */
   busy: boolean
   /** Run once no job is in flight (finish waits here). */
   readonly idle: Array<() => void>
@@ -110,7 +111,9 @@ const newRunning = (uploadParts: string | null, sha1Make: () => Sha1.Sha1Hasher)
   const declared = declaredParts(uploadParts)
   if (declared !== undefined && declared.length > 1) {
     const made = Sha1.uploadPartsBuilder(declared[0]!.datalen, sha1Make)
-    return Either.isLeft(made) ? undefined : { _tag: "Parts", builder: made.right }
+    // the builder hashes on the thread when the service's hashers can (slices within one part each)
+    const async = sha1Make().updateAsync !== undefined
+    return Either.isLeft(made) ? undefined : { _tag: "Parts", builder: made.right, async }
   }
   const hasher = sha1Make()
   return hasher.updateAsync !== undefined
@@ -122,6 +125,15 @@ const update = (r: Running, data: Uint8Array) => {
   if (r._tag === "Plain") r.hash.update(data)
   else if (r._tag === "Async") r.hasher.update(data)
   else r.builder.update(data)
+}
+
+/** Whether slices go to the hashing thread (one at a time per session) rather than being hashed at once. */
+const offThread = (r: Running): r is Exclude<Running, { _tag: "Plain" }> =>
+  r._tag === "Async" || (r._tag === "Parts" && r.async)
+
+const updateAsync = (r: Exclude<Running, { _tag: "Plain" }>, data: Uint8Array, done: () => void) => {
+  if (r._tag === "Async") r.updateAsync(data, done)
+  else r.builder.updateAsync(data, done)
 }
 
 const digest = (r: Running): Result => {
@@ -147,7 +159,7 @@ export const make = (): SliceHasher => {
   }
 
   /**
-   * Feeds the held slices that continue the prefix: on the thread pool one at a time (Async, unless `inline`),
+   * Feeds the held slices that continue the prefix: on the hashing thread one at a time (unless `inline`),
    * otherwise at once on this thread.
    */
   const advance = (p: Progress, inline: boolean) => {
@@ -156,7 +168,7 @@ export const make = (): SliceHasher => {
       if (next === undefined) return
       p.held.delete(p.hashed)
       heldBytes -= next.data.length
-      if (p.running._tag === "Async" && !inline) return submit(p, p.running, next.data, next.release)
+      if (offThread(p.running) && !inline) return submit(p, p.running, next.data, next.release)
       update(p.running, next.data)
       p.hashed += next.data.length
       next.release()
@@ -190,16 +202,16 @@ export const make = (): SliceHasher => {
       p.waiting.push({ below, resume: () => resume(Effect.void) })
     })
 
-  /** Hashes `data` (the bytes at `hashed`) on the thread pool; `release` frees its buffer once hashed. */
+  /** Hashes `data` (the bytes at `hashed`) on the hashing thread; `release` frees its buffer once hashed. */
   const submit = (
     p: Progress,
-    running: Extract<Running, { _tag: "Async" }>,
+    running: Exclude<Running, { _tag: "Plain" }>,
     data: Uint8Array,
     release: () => void
   ) => {
     p.busy = true
     p.hashed += data.length
-    running.updateAsync(data, () => {
+    updateAsync(running, data, () => {
       p.busy = false
       release()
       if (!p.invalid) advance(p, false)
@@ -247,7 +259,7 @@ export const make = (): SliceHasher => {
     }
     if (p.stalled) return
     if (offset === p.hashed && !p.busy) {
-      if (p.running._tag === "Async") return submit(p, p.running, data, retain())
+      if (offThread(p.running)) return submit(p, p.running, data, retain())
       update(p.running, data)
       p.hashed += data.length
       advance(p, false)

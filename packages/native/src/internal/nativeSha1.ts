@@ -53,7 +53,7 @@ class NativeSha1 implements Sha1.Sha1Hasher {
     this.binding.update(this.ctx, bytes)
   }
 
-  /** `SHA1_Update` as a libuv thread-pool job; `done` runs on the JavaScript thread. */
+  /** `SHA1_Update` on the addon's hashing thread (jobs run in order); `done` runs on the JavaScript thread. */
   readonly updateAsync = (bytes: Uint8Array, done: () => void): void => {
     if (bytes.length === 0) return done()
     this.binding.updateAsync(this.ctx, bytes, done)
