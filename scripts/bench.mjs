@@ -277,7 +277,8 @@ function renderUploader(r) {
     "like the reference server); ceiling = `pipeline.mjs --server-mode mp-builtin-offset` on the same file. " +
     `${r.rounds} round(s) × ${r.runs} timed run(s) per process after ${r.warmupMiB} MiB of warm-up` +
     `${r.rounds > 1 ? ", ceiling and uploader processes alternating" : ""}. Source: ` +
-    "`packages/node/bench/upload.bench.ts`; the client runs under tsx (see the Machine section for its idle RSS).",
+    "`packages/node/bench/upload.bench.ts`; the client process runs that file bundled by esbuild under plain " +
+    "`node` (as an app ships the library), the emulator under tsx.",
     "",
     "| what | n | MB/s min | MB/s median | MB/s max | ratio to ceiling (median) | goal | client peak RSS MiB (median) |",
     "|---|---:|---:|---:|---:|---:|---|---:|"
@@ -353,7 +354,7 @@ function renderGeneric(r) {
   return lines
 }
 
-// VmHWM (MiB) of an idle node process, plain or with the tsx loader (the emulator and the uploader run under tsx)
+// VmHWM (MiB) of an idle node process, plain or with the tsx loader (the emulator runs under tsx)
 const idleRss = (flags) => {
   const code = "setTimeout(() => console.log(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', " +
     "'latin1'))[1]), 200)"
@@ -425,7 +426,8 @@ async function main() {
     (QUICK ? "." : "; they are repeated up to twice while the step is within its time budget, keeping the least " +
       "disturbed attempt."),
     `- Idle Node process peak RSS: ${n0(idle.plain)} MiB plain, ${n0(idle.tsx)} MiB with \`--import tsx\` (the ` +
-    "emulator and the uploader bench's client run under tsx, so their RSS figures include that loader)",
+    "emulator runs under tsx, so its RSS figures include that loader; the uploader bench's client runs bundled under " +
+    "plain node)",
     ...(haveRef ? [] : ["- **The reference scripts were not found: reference rows are skipped.**"]),
     "",
     ...section("emulator", "Emulator throughput vs the reference storing server", renderEmulator),

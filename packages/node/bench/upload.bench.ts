@@ -12,7 +12,8 @@
  * - Each variant runs in a fresh client process (this script with `--client`): untimed warm-up of
  *   `--warmup-mib`, then `--runs` timed uploads; MB = 10^6 bytes; min / median / max over the runs.
  * - Before each upload the first 8 bytes of the file are rewritten with a counter, so no two uploads have the
- *   same SHA-1 (no instant upload); each upload goes to a new path, removed after the run (untimed).
+ *   same SHA-1 (no instant upload); each upload goes to a new path; the previous one is removed (untimed) right
+ *   before the next upload starts, as the reference's server drops its file on /reset.
  * - Before each timed run the client waits (≤ 10 s) for other processes to use < 15 % of a core, like
  *   pipeline.mjs; the background CPU seen is reported per run (`backgroundCpuPct`) to spot disturbed samples.
  * - The client processes run this file bundled by esbuild (into `bench/.bundle/`) under plain `node`, as an app
@@ -187,9 +188,17 @@ const clientMain = async () => {
     concurrency
   }))
   let counter = 0
+  // the previous upload's file is removed right before the next one starts (untimed), as the reference's server
+  // drops its file at /reset: the pages it frees are then reused at once instead of being returned to the host
+  let previous: string | undefined
+  const removePrevious = async () => {
+    if (previous !== undefined) await runtime.runPromise(Cos.remove(previous))
+    previous = undefined
+  }
   const upload = async () => {
     stampFile(file, counter++)
     const target = `/bench/${process.pid}-${counter}.bin`
+    await removePrevious()
     const emulatorPid = Number(values["emulator-pid"] ?? 0)
     const emu0 = processCpuMs(emulatorPid)
     const cpu0 = process.cpuUsage()
@@ -206,7 +215,7 @@ const clientMain = async () => {
     const cpu = process.cpuUsage(cpu0)
     const emulatorCpuMs = processCpuMs(emulatorPid) - emu0
     if (receipt.instant || receipt.fileSize !== size) throw new Error(`unexpected receipt ${JSON.stringify(receipt)}`)
-    await runtime.runPromise(Cos.remove(target))
+    previous = target
     return {
       mbps: size / 1e6 / seconds,
       seconds,
@@ -227,6 +236,7 @@ const clientMain = async () => {
       rows.push({ ...r, backgroundCpuPct, peakRssMiB: hwmOk ? vmHWMMiB() : process.memoryUsage().rss / MiB })
     }
     process.stdout.write(JSON.stringify({ label: values.label, integrity, sizeMiB: size / MiB, rows }) + "\n")
+    await removePrevious()
   } finally {
     await runtime.dispose()
     Fs.rmSync(checkpointDir, { recursive: true, force: true })
@@ -361,9 +371,18 @@ const bundleClient = () =>
     return outfile
   })()
 
-const runClient = async (endpoint: string, file: string, integrity: string, label: string, r: number, w: number) =>
+const runClient = async (
+  endpoint: string,
+  file: string,
+  integrity: string,
+  label: string,
+  r: number,
+  w: number,
+  nodeFlags: ReadonlyArray<string> = []
+) =>
   lastJson<ClientResult>(
     await run(process.execPath, [
+      ...nodeFlags,
       await bundleClient(),
       "--client",
       "--endpoint",
@@ -455,6 +474,14 @@ const main = async () => {
         const large = await runClient(emulator.url, largeFile, mode, `${mode}-rss4`, 1, sizeMiB)
         rss[mode] = { small: small.rows[0]!.peakRssMiB, large: large.rows[0]!.peakRssMiB }
       }
+      // most of the rest is V8's young generation (2 × 16 MiB semi-spaces once grown): an app can cap it
+      const tuned = ["--max-semi-space-size=2"]
+      process.stderr.write(`peak RSS: inline with node ${tuned.join(" ")}\n`)
+      warmCache(file)
+      const small = await runClient(emulator.url, file, "inline", "inline-rss-tuned", 1, sizeMiB, tuned)
+      warmCache(largeFile)
+      const large = await runClient(emulator.url, largeFile, "inline", "inline-rss4-tuned", 1, sizeMiB, tuned)
+      rss[`inline, node ${tuned.join(" ")}`] = { small: small.rows[0]!.peakRssMiB, large: large.rows[0]!.peakRssMiB }
       if (!quick) Fs.rmSync(largeFile, { force: true })
     }
   } finally {
