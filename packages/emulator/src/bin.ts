@@ -21,9 +21,16 @@ import * as Option from "effect/Option"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import * as v8 from "node:v8"
 import * as Auth from "./Auth.js"
 import * as Emulator from "./Emulator.js"
 import * as EmulatorStorage from "./EmulatorStorage.js"
+
+// V8 sets the old generation's limit just above the live heap (~25 MB here). Each slice promotes in-flight
+// request objects, so with the default growth a full collection ran every few MB: V8's helper threads took up to
+// 2 ms of CPU per 1 MiB slice in some runs, against under 0.1 ms with a growth factor of 3 (200 %), which this
+// process (it owns its heap) sets for itself.
+v8.setFlagsFromString("--heap-growing-percent=200")
 
 const usage = "usage: cos-emulator [--host H] [--port P] [--data-dir DIR] [--appid N] [--bucket B]... " +
   "[--credential ID:KEY]... [--auth off|lenient|strict] [--require-parent] [--fsync] [--session-ttl S] " +
