@@ -539,35 +539,41 @@ const runUpload = <R>(
         })
       )
 
-    // `concurrency` workers, each with one pooled buffer: under a lock a worker takes the next index, reads the
-    // slice into its buffer and hashes it (so reading and hashing follow slice order), then sends it outside
-    // the lock. No per-slice fibers, Deferreds or buffer hand-offs (each costs CPU on the client's one thread).
+    // `concurrency + 1` workers, each with one pooled buffer: under a lock a worker takes the next index, reads the
+    // slice into its buffer and hashes it (so reading and hashing follow slice order) and takes one of
+    // `concurrency` send permits, then sends outside the lock. So `concurrency` requests stay in flight while the
+    // next slice is read and hashed (pipeline.mjs's c + 1 buffers), and sends start in slice order (the server
+    // sees a contiguous prefix). No per-slice fibers, Deferreds or buffer hand-offs (each costs CPU on the
+    // client's one thread).
     const runSlices = (indices: ReadonlyArray<number>, hash: boolean) =>
       Effect.suspend(() => {
         const pool = state.pool!
         const lock = Effect.unsafeMakeSemaphore(1)
+        const sending = Effect.unsafeMakeSemaphore(concurrency)
         let next = 0
         const worker = (buffer: Uint8Array): Effect.Effect<void, CosError.CosError> => {
+          // the next slice, and whether it is to be sent (then holding a send permit)
           const take = lock.withPermits(1)(Effect.suspend(() => {
             if (next >= indices.length) return Effect.succeed(undefined)
             const slice = SlicePlan.slice(plan, indices[next++]!)
             const content = buffer.subarray(headRoom, headRoom + slice.length)
-            return Effect.as(
-              hash && hasher !== undefined ?
-                Effect.zipRight(readExactly(content, slice.offset), hashInto(hasher, content)) :
-                readExactly(content, slice.offset),
-              slice
-            )
+            const prepared = hash && hasher !== undefined ?
+              Effect.zipRight(readExactly(content, slice.offset), hashInto(hasher, content)) :
+              readExactly(content, slice.offset)
+            return Effect.flatMap(prepared, () =>
+              stats.acked.has(slice.offset)
+                ? Effect.succeed({ slice, send: false })
+                : Effect.as(sending.take(1), { slice, send: true }))
           }))
-          const loop: Effect.Effect<void, CosError.CosError> = Effect.flatMap(take, (slice) =>
-            slice === undefined
+          const loop: Effect.Effect<void, CosError.CosError> = Effect.flatMap(take, (taken) =>
+            taken === undefined
               ? Effect.void
-              : stats.acked.has(slice.offset)
+              : !taken.send
               ? loop
-              : Effect.flatMap(sendSlice(slice, buffer), () => loop))
+              : Effect.flatMap(Effect.ensuring(sendSlice(taken.slice, buffer), sending.release(1)), () => loop))
           return loop
         }
-        const workers = Math.min(concurrency, indices.length)
+        const workers = Math.min(concurrency + 1, indices.length)
         return Effect.all(
           Array.from({ length: workers }, () => Effect.acquireUseRelease(pool.take, worker, pool.release)),
           { concurrency: Math.max(1, workers), discard: true }
