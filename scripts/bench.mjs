@@ -354,6 +354,16 @@ function renderGeneric(r) {
   return lines
 }
 
+// "Cached" of /proc/meminfo, GiB (one decimal)
+function cachedGiB() {
+  try {
+    const kb = Number(/^Cached:\s+(\d+)/m.exec(fs.readFileSync("/proc/meminfo", "latin1"))?.[1])
+    return (kb / 1048576).toFixed(1)
+  } catch {
+    return "?"
+  }
+}
+
 // VmHWM (MiB) of an idle node process, plain or with the tsx loader (the emulator runs under tsx)
 const idleRss = (flags) => {
   const code = "setTimeout(() => console.log(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', " +
@@ -366,6 +376,7 @@ async function main() {
   const t0 = Date.now()
   const idle = { plain: idleRss([]), tsx: idleRss(["--import", "tsx"]) }
   const startLoad = loadavg()
+  const startCachedGiB = cachedGiB()
   const commit = sh("git", ["rev-parse", "--short", "HEAD"])
   const dirty = sh("git", ["status", "--porcelain"])
   const haveRef = fs.existsSync(path.join(REF_DIR, "pipeline.mjs")) && fs.existsSync(path.join(REF_DIR, "server.mjs"))
@@ -421,6 +432,9 @@ async function main() {
       Math.floor(totalSec / 60)
     } min ` +
     `${totalSec % 60} s`,
+    `- Page cache at start: ${startCachedGiB} GiB. Both servers write into the page cache, and on this VM that got ` +
+    "slower with many GiB of stale files cached: on 2026-11-25 the reference ran at ~400 MB/s with 12 GiB cached " +
+    "and at ~800 MB/s once 7 GiB of leftovers in $TMPDIR were deleted. Delete leftovers before a run.\n" +
     `- Load average at start: ${startLoad}; at end: ${loadavg()}. Emulator-bench samples during which other ` +
     "processes used more than 20 % of a core (machine CPU − client − server) are counted as disturbed below" +
     (QUICK ? "." : "; they are repeated up to twice while the step is within its time budget, keeping the least " +
