@@ -1,4 +1,4 @@
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -40,7 +40,15 @@ const collect = (child: ChildProcess, onStderr?: (text: string) => void): Promis
 const cos = (args: ReadonlyArray<string>, cwd: string, extraEnv: Record<string, string> = {}) =>
   collect(start(args, cwd, extraEnv))
 
-const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "cos-cli-"))
+const tempDirs: Array<string> = []
+const tempDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cos-cli-"))
+  tempDirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true })
+})
 
 const writeRandom = (file: string, size: number): string => {
   const data = crypto.randomBytes(size)

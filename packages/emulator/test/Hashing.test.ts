@@ -5,7 +5,7 @@
 import * as CosError from "@cos-v4/core/CosError"
 import * as Sha1 from "@cos-v4/core/Sha1"
 import * as NativeSha1 from "@cos-v4/native/NativeSha1"
-import { assert, describe, layer, type Vitest } from "@effect/vitest"
+import { afterAll, assert, describe, layer, type Vitest } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -152,6 +152,10 @@ const cases = (it: Vitest.MethodsNonLive<Emulator.Emulator, true>) => {
 
 describe("running SHA-1", () => {
   const diskDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "cos-emu-hash-"))
+  const nativeDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "cos-emu-hash-"))
+  afterAll(() => {
+    for (const dir of [diskDir, nativeDir]) fs.rmSync(dir, { recursive: true, force: true })
+  })
   describe("disk storage", () => {
     layer(
       Emulator.layer({ port: 0 }).pipe(Layer.provide(EmulatorStorage.layerDisk({ dataDir: diskDir }))),

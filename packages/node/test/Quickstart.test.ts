@@ -5,6 +5,7 @@ import { assert, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { spawn } from "node:child_process"
+import * as Fs from "node:fs"
 import * as Path from "node:path"
 import {
   appId,
@@ -36,10 +37,11 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
   timeout: 60_000,
   excludeTestServices: true // the emulator, this test and the example process share the real clock (signatures)
 })("README quick start", (it) => {
-  it.effect("compiles, runs against the emulator, and stores the file with the sha it logs", () =>
+  it.scoped("compiles, runs against the emulator, and stores the file with the sha it logs", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const dir = tempDir("quickstart")
+      yield* Effect.addFinalizer(() => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true })))
       const file = writeFile(Path.join(dir, "backup.tar"), 9 * MiB + 5)
       const sha = sha1OfFile(file)
       const { code, output } = yield* run(dir, {
