@@ -33,6 +33,14 @@ static SHA_CTX* ctx_of(napi_env env, napi_value value) {
   return (SHA_CTX*)data;
 }
 
+/* argv[0] as a context and argv[1] as bytes; NULL (with a pending exception) when either is not */
+static SHA_CTX* ctx_and_bytes(napi_env env, napi_value* argv, void** data, size_t* length) {
+  SHA_CTX* ctx = ctx_of(env, argv[0]);
+  if (ctx == NULL) return NULL;
+  *data = bytes_of(env, argv[1], length);
+  return *data == NULL ? NULL : ctx;
+}
+
 /* init(ctx) */
 static napi_value Init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -48,11 +56,10 @@ static napi_value Update(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  SHA_CTX* ctx = ctx_of(env, argv[0]);
-  if (ctx == NULL) return NULL;
   size_t length = 0;
-  void* data = bytes_of(env, argv[1], &length);
-  if (data != NULL && length > 0) SHA1_Update(ctx, data, length);
+  void* data = NULL;
+  SHA_CTX* ctx = ctx_and_bytes(env, argv, &data, &length);
+  if (ctx != NULL && length > 0) SHA1_Update(ctx, data, length);
   return NULL;
 }
 
@@ -167,11 +174,10 @@ static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  SHA_CTX* ctx = ctx_of(env, argv[0]);
-  if (ctx == NULL) return NULL;
   size_t length = 0;
-  void* bytes = bytes_of(env, argv[1], &length);
-  if (bytes == NULL) return NULL;
+  void* bytes = NULL;
+  SHA_CTX* ctx = ctx_and_bytes(env, argv, &bytes, &length);
+  if (ctx == NULL) return NULL;
   napi_valuetype type;
   napi_typeof(env, argv[2], &type);
   if (type != napi_function) {

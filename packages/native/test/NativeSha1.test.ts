@@ -20,6 +20,16 @@ const file = (size: number): Uint8Array => {
 
 const nodeSha1 = (bytes: Uint8Array): string => crypto.createHash("sha1").update(bytes).digest("hex")
 
+/** `bytes` cut at the given points (mod its length + 1), in order, as subarrays. */
+const pieces = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1))), bytes.length].sort((a, b) => a - b)
+  return points.map((end, k) => bytes.subarray(k === 0 ? 0 : points[k - 1], end))
+}
+
+/** Runs a callback-style `updateAsync` as an Effect. */
+const awaitDone = (start: (done: () => void) => void) =>
+  Effect.async<void>((resume) => start(() => resume(Effect.void)))
+
 // The addon is built by `pnpm install` (packages/native/addon/build.mjs); CI has a compiler, so a missing addon
 // is a build failure we want to see, not a silent fallback.
 const loaded = NativeSha1.native()
@@ -81,13 +91,9 @@ describe("NativeSha1", () => {
     ([bytes, cuts]) => {
       const n = native.make()
       const p = Sha1.make()
-      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
-      let start = 0
-      for (const end of [...points, bytes.length]) {
-        const piece = bytes.subarray(start, end)
+      for (const piece of pieces(bytes, cuts)) {
         n.update(piece)
         p.update(piece)
-        start = end
         assert.strictEqual(n.state(), p.state())
         assert.strictEqual(n.byteLength, p.byteLength)
         assert.deepStrictEqual(n.exportState(), p.exportState())
@@ -121,19 +127,15 @@ describe("NativeSha1", () => {
     [FastCheck.uint8Array({ maxLength: 300_000 }), FastCheck.array(FastCheck.nat(), { maxLength: 12 })],
     ([bytes, cuts]) =>
       Effect.gen(function*() {
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
         const feed = (hasher: Sha1.Sha1Hasher, asyncFirst: boolean) =>
           Effect.gen(function*() {
-            let start = 0
             let useAsync = asyncFirst
-            for (const end of [...points, bytes.length]) {
-              const piece = bytes.subarray(start, end)
+            for (const piece of pieces(bytes, cuts)) {
               if (useAsync) {
                 assert.isDefined(hasher.updateAsync)
-                yield* Effect.async<void>((resume) => hasher.updateAsync!(piece, () => resume(Effect.void)))
+                yield* awaitDone((done) => hasher.updateAsync!(piece, done))
               } else hasher.update(piece)
               useAsync = !useAsync
-              start = end
             }
             return hasher
           })
@@ -157,19 +159,13 @@ describe("NativeSha1", () => {
     ([bytes, cuts, blocks]) =>
       Effect.gen(function*() {
         const granularity = blocks * 64
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
         const builder = Either.getOrThrow(Sha1.uploadPartsBuilder(granularity, native.make))
-        let start = 0
-        for (const end of [...points, bytes.length]) {
-          const piece = bytes.subarray(start, end)
-          yield* Effect.async<void>((resume) => builder.updateAsync(piece, () => resume(Effect.void)))
-          start = end
-        }
+        for (const piece of pieces(bytes, cuts)) yield* awaitDone((done) => builder.updateAsync(piece, done))
         // exactly one part per call also goes through the hashing thread
         const aligned = Either.getOrThrow(Sha1.uploadPartsBuilder(granularity, native.make))
         for (let at = 0; at < bytes.length; at += granularity) {
           const piece = bytes.subarray(at, at + granularity)
-          yield* Effect.async<void>((resume) => aligned.updateAsync(piece, () => resume(Effect.void)))
+          yield* awaitDone((done) => aligned.updateAsync(piece, done))
         }
         const expected = Either.getOrThrow(Sha1.uploadParts(bytes, granularity))
         assert.deepStrictEqual(builder.finish(), expected)

@@ -47,9 +47,7 @@ interface Progress {
   invalid: boolean
   /** The hashing thread is hashing the slice just before `hashed` (off-thread modes only). */
   busy: boolean
-  /** Run once no job is in flight (finish waits here). */
-  readonly idle: Array<() => void>
-  /** Answers waiting for the backlog to shrink below their bound (see `SliceHasher.backlogBelow`). */
+  /** Waiting for the backlog to shrink below their bound: answers (`backlogBelow`) and finish (below 1). */
   readonly waiting: Array<{ readonly below: number; readonly resume: () => void }>
 }
 
@@ -154,7 +152,11 @@ export const make = (): SliceHasher => {
       h.release()
     }
     p.held.clear()
-    // nothing is worth waiting for any more (dropped, invalid, stalled or finishing)
+  }
+
+  /** The session's state is gone (dropped, finished): nothing is left to wait for. */
+  const forget = (p: Progress) => {
+    releaseAll(p)
     for (const w of p.waiting.splice(0)) w.resume()
   }
 
@@ -185,7 +187,7 @@ export const make = (): SliceHasher => {
 
   const wake = (p: Progress) => {
     if (p.waiting.length === 0) return
-    const n = p.invalid || p.stalled ? 0 : backlog(p)
+    const n = backlog(p)
     for (let i = p.waiting.length - 1; i >= 0; i--) {
       const w = p.waiting[i]!
       if (n < w.below) {
@@ -198,7 +200,7 @@ export const make = (): SliceHasher => {
   const backlogBelow = (id: string, below: number): Effect.Effect<void> =>
     Effect.async<void>((resume) => {
       const p = sessions.get(id)
-      if (p === undefined || p.invalid || p.stalled || backlog(p) < below) return resume(Effect.void)
+      if (p === undefined || backlog(p) < below) return resume(Effect.void)
       p.waiting.push({ below, resume: () => resume(Effect.void) })
     })
 
@@ -215,7 +217,6 @@ export const make = (): SliceHasher => {
       p.busy = false
       release()
       if (!p.invalid) advance(p, false)
-      if (!p.busy) { for (const f of p.idle.splice(0)) f() }
       wake(p)
     })
   }
@@ -228,7 +229,7 @@ export const make = (): SliceHasher => {
     const p = sessions.get(id)
     if (p === undefined) return
     sessions.delete(id)
-    releaseAll(p)
+    forget(p)
   }
 
   const stored: SliceHasher["stored"] = (session, offset, data, retain, sha1Make) => {
@@ -247,7 +248,7 @@ export const make = (): SliceHasher => {
       if (!fresh.delete(session.id)) return
       const running = newRunning(session.uploadParts, sha1Make)
       if (running === undefined) return
-      p = { running, hashed: 0, held: new Map(), stalled: false, invalid: false, busy: false, idle: [], waiting: [] }
+      p = { running, hashed: 0, held: new Map(), stalled: false, invalid: false, busy: false, waiting: [] }
       sessions.set(session.id, p)
     }
     if (p.invalid) return
@@ -279,15 +280,8 @@ export const make = (): SliceHasher => {
     sha1Make: () => Sha1.Sha1Hasher,
     readRest: (from: number, onChunk: (chunk: Uint8Array) => void) => Effect.Effect<void, E>
   ): Effect.Effect<Result | undefined, E> =>
-    Effect.flatMap(
-      // the session's thread-pool job (if any) must be done before its state is read
-      Effect.async<void>((resume) => {
-        const p = sessions.get(session.id)
-        if (p === undefined || !p.busy) return resume(Effect.void)
-        p.idle.push(() => resume(Effect.void))
-      }),
-      () => finishIdle(session, sha1Make, readRest)
-    )
+    // the session's job on the hashing thread (if any) must be done before its state is read
+    Effect.flatMap(backlogBelow(session.id, 1), () => finishIdle(session, sha1Make, readRest))
 
   const finishIdle = <E>(
     session: Session & { readonly filesize: number },
@@ -306,7 +300,7 @@ export const make = (): SliceHasher => {
           running = p.running
           from = p.hashed
         }
-        releaseAll(p)
+        forget(p)
       }
       // a session without usable state is hashed from its start
       running ??= newRunning(session.uploadParts, sha1Make)
