@@ -169,9 +169,7 @@ describe("running SHA-1", () => {
   describe("disk storage, native SHA-1 on its hashing thread", () => {
     layer(
       Emulator.layer({ port: 0 }).pipe(
-        Layer.provide(
-          EmulatorStorage.layerDisk({ dataDir: fs.mkdtempSync(nodePath.join(os.tmpdir(), "cos-emu-hash-")) })
-        ),
+        Layer.provide(EmulatorStorage.layerDisk({ dataDir: nativeDir })),
         Layer.provide(NativeSha1.layer)
       ),
       { excludeTestServices: true }
