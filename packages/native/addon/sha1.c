@@ -234,7 +234,11 @@ static void set_function(napi_env env, napi_value obj, const char* name, napi_ca
   napi_set_named_property(env, obj, name, fn);
 }
 
+/* allocator.c */
+napi_value RetainFreedHeap(napi_env env, napi_callback_info info);
+
 NAPI_MODULE_INIT() {
+  set_function(env, exports, "retainFreedHeap", RetainFreedHeap);
   set_function(env, exports, "init", Init);
   set_function(env, exports, "update", Update);
   set_function(env, exports, "final", Final);

@@ -8,25 +8,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { createRequire } from "node:module"
-import * as path from "node:path"
+import * as Addon from "./addon.js"
 
-interface Binding {
-  readonly init: (ctx: Uint8Array) => void
-  readonly update: (ctx: Uint8Array, bytes: Uint8Array) => void
-  readonly updateAsync: (ctx: Uint8Array, bytes: Uint8Array, done: () => void) => void
-  readonly final: (ctx: Uint8Array, out: Uint8Array) => void
-  readonly ctxSize: number
-  readonly offsetH: number
-  readonly offsetNl: number
-  readonly offsetNh: number
-  readonly offsetData: number
-  readonly offsetNum: number
-  readonly wordSize: number
-}
-
-/** @internal where `pnpm install` (addon/build.mjs) puts the addon, relative to this file */
-export const addonPath = "../../addon/build/Release/cos_v4_sha1.node"
+type Binding = Addon.Binding
 
 const TWO_29 = 536870912
 const TWO_32 = 4294967296
@@ -134,14 +118,7 @@ const serviceOf = (binding: Binding): Sha1.Sha1.Service => ({
   fromState: fromStateWith(binding)
 })
 
-/** @internal loads and self-tests the addon at `file` (absolute, or relative to this file) */
-export const load = (file: string): Either.Either<Sha1.Sha1.Service, string> => {
-  let binding: Binding
-  try {
-    binding = createRequire(import.meta.url)(file) as Binding
-  } catch (error) {
-    return Either.left(`cannot load ${file}: ${error instanceof Error ? error.message : String(error)}`)
-  }
+const check = (file: string) => (binding: Binding): Either.Either<Sha1.Sha1.Service, string> => {
   if (
     typeof binding.init !== "function" || typeof binding.update !== "function" ||
     typeof binding.final !== "function" || typeof binding.updateAsync !== "function" || binding.wordSize !== 4 ||
@@ -157,26 +134,16 @@ export const load = (file: string): Either.Either<Sha1.Sha1.Service, string> => 
   return Either.right(service)
 }
 
+/** @internal loads and self-tests the addon at `file` (absolute, or relative to this file) */
+export const load = (file: string): Either.Either<Sha1.Sha1.Service, string> =>
+  Either.flatMap(Addon.requireAt(file), check(file))
+
 let loaded: Either.Either<Sha1.Sha1.Service, string> | undefined
 let logged = false
 
-/**
- * The addon beside this package's sources, or, when this code runs from a bundle, in the `@cos-v4/native`
- * package that resolves from the bundle's location.
- */
-const locate = (): Either.Either<Sha1.Sha1.Service, string> => {
-  const beside = load(addonPath)
-  if (Either.isRight(beside)) return beside
-  try {
-    const pkg = createRequire(import.meta.url).resolve("@cos-v4/native/package.json")
-    return load(path.join(path.dirname(pkg), "addon", "build", "Release", "cos_v4_sha1.node"))
-  } catch {
-    return beside
-  }
-}
-
 /** @internal the addon, loaded once */
-export const native = (): Either.Either<Sha1.Sha1.Service, string> => loaded ??= locate()
+export const native = (): Either.Either<Sha1.Sha1.Service, string> =>
+  loaded ??= Either.flatMap(Addon.binding(), check("the addon"))
 
 /** @internal the loaded service, or the pure one (the first fallback is logged at debug level) */
 export const serviceFrom = (result: Either.Either<Sha1.Sha1.Service, string>): Effect.Effect<Sha1.Sha1.Service> =>
