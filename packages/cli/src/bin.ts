@@ -6,6 +6,7 @@
  */
 import * as CosError from "@cos-v4/core/CosError"
 import * as NativeHeap from "@cos-v4/native/NativeHeap"
+import * as NodeMemory from "@cos-v4/node/NodeMemory"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
@@ -24,6 +25,8 @@ import * as ExitCode from "./ExitCode.js"
 v8.setFlagsFromString("--heap-growing-percent=200")
 // Freed request bodies stay in the C heap instead of being faulted in again per slice (see NativeHeap)
 NativeHeap.unsafeRetainFreed()
+// An upload's in-flight requests would grow V8's young generation to 2 × 16 MiB (see NodeMemory)
+NodeMemory.unsafeBoundYoungGeneration()
 
 const hint = (error: CosError.CosError): string | undefined => {
   const last = error._tag === "UploadFailed" ? error.failures[error.failures.length - 1] : undefined

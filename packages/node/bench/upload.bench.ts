@@ -10,7 +10,10 @@
  *
  * - The file (default 1 GiB, in the page cache) is read in `--slice-mib` slices, `--concurrency` in flight.
  * - Each variant runs in a fresh client process (this script with `--client`): untimed warm-up of
- *   `--warmup-mib`, then `--runs` timed uploads; MB = 10^6 bytes; min / median / max over the runs.
+ *   `--warmup-mib`, then `--runs` timed uploads; MB = 10^6 bytes; min / median / max over the runs. V8 keeps
+ *   compiling the Effect code paths for the first few GiB of a process, so `pnpm bench` warms up 4 GiB (as
+ *   pipeline.mjs recommends for steady state, and the ceiling gets the same); the first upload of each fresh
+ *   process is reported on its own (`firstMbps`).
  * - Before each upload the first 8 bytes of the file are rewritten with a counter, so no two uploads have the
  *   same SHA-1 (no instant upload); each upload goes to a new path; the previous one is removed (untimed) right
  *   before the next upload starts, as the reference's server drops its file on /reset.
@@ -19,6 +22,7 @@
  * - The client processes run this file bundled by esbuild (into `bench/.bundle/`) under plain `node`, as an app
  *   ships the library; tsx's loader alone would add about 40 MiB to every RSS figure.
  * - Client peak RSS = VmHWM of the client process during the timed run (reset with /proc/self/clear_refs),
+ *   with V8's defaults and with `NodeMemory.boundYoungGeneration` (`--bound-young-generation`),
  *   measured at `--size-mib` and, in a separate fresh process per integrity mode, at 4 × that size.
  * - The emulator runs without fsync (its default) unless `--emulator-fsync` (the ceiling's server does not fsync either).
  * - The client's checkpoints (fsync'ed, the default of `NodeCheckpointStore`) go to `--checkpoint-dir`, default a
@@ -42,6 +46,7 @@ import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import * as NodeCos from "../src/NodeCos.js"
+import * as NodeMemory from "../src/NodeMemory.js"
 import * as NodeUploadSource from "../src/NodeUploadSource.js"
 
 const here = Path.dirname(fileURLToPath(import.meta.url))
@@ -74,7 +79,8 @@ const { values } = parseArgs({
     file: { type: "string" },
     integrity: { type: "string" },
     label: { type: "string" },
-    "emulator-pid": { type: "string" }
+    "emulator-pid": { type: "string" },
+    "bound-young-generation": { type: "boolean", default: false }
   }
 })
 
@@ -175,6 +181,7 @@ const stampFile = (file: string, counter: number) => {
 }
 
 const clientMain = async () => {
+  if (values["bound-young-generation"] === true) NodeMemory.unsafeBoundYoungGeneration()
   const file = values.file!
   const integrity = values.integrity as UploadOptions.Integrity
   const size = Fs.statSync(file).size
@@ -227,7 +234,9 @@ const clientMain = async () => {
     }
   }
   try {
-    for (let done = 0; done < warmupMiB * MiB; done += size) await upload()
+    // the first upload of the fresh process (V8 has compiled little yet), then the rest of the warm-up
+    const first = warmupMiB > 0 ? (await upload()).mbps : NaN
+    for (let done = size; done < warmupMiB * MiB; done += size) await upload()
     const rows: Array<ClientRun> = []
     for (let i = 0; i < runs; i++) {
       const backgroundCpuPct = await waitQuiet()
@@ -235,7 +244,9 @@ const clientMain = async () => {
       const r = await upload()
       rows.push({ ...r, backgroundCpuPct, peakRssMiB: hwmOk ? vmHWMMiB() : process.memoryUsage().rss / MiB })
     }
-    process.stdout.write(JSON.stringify({ label: values.label, integrity, sizeMiB: size / MiB, rows }) + "\n")
+    process.stdout.write(
+      JSON.stringify({ label: values.label, integrity, sizeMiB: size / MiB, firstMbps: first, rows }) + "\n"
+    )
     await removePrevious()
   } finally {
     await runtime.dispose()
@@ -332,6 +343,8 @@ interface ClientResult {
   readonly label: string
   readonly integrity: string
   readonly sizeMiB: number
+  /** the first upload of the fresh process, before V8 has compiled the hot paths (NaN without warm-up) */
+  readonly firstMbps: number
   readonly rows: ReadonlyArray<ClientRun>
 }
 
@@ -378,12 +391,12 @@ const runClient = async (
   label: string,
   r: number,
   w: number,
-  nodeFlags: ReadonlyArray<string> = []
+  clientFlags: ReadonlyArray<string> = []
 ) =>
   lastJson<ClientResult>(
     await run(process.execPath, [
-      ...nodeFlags,
       await bundleClient(),
+      ...clientFlags,
       "--client",
       "--endpoint",
       endpoint,
@@ -423,6 +436,7 @@ const main = async () => {
   const modes: ReadonlyArray<UploadOptions.Integrity> = ["inline", "sha-at-init"]
   const ceiling: Array<CeilingResult> = []
   const ours: Record<string, Array<ClientRun>> = { inline: [], "sha-at-init": [] }
+  const firsts: Record<string, Array<number>> = { inline: [], "sha-at-init": [] }
   const rss: Record<string, { readonly small: number; readonly large: number }> = {}
   const haveCeiling = values["no-ceiling"] !== true && Fs.existsSync(ceilingScript)
   if (!haveCeiling && values["no-ceiling"] !== true) {
@@ -461,6 +475,7 @@ const main = async () => {
         process.stderr.write(`round ${round + 1}: cos-v4 ${mode}\n`)
         const r = await runClient(emulator.url, file, mode, mode, runs, warmupMiB)
         ours[mode]!.push(...r.rows)
+        firsts[mode]!.push(r.firstMbps)
       }
     }
     if (values["no-rss"] !== true) {
@@ -474,14 +489,19 @@ const main = async () => {
         const large = await runClient(emulator.url, largeFile, mode, `${mode}-rss4`, 1, sizeMiB)
         rss[mode] = { small: small.rows[0]!.peakRssMiB, large: large.rows[0]!.peakRssMiB }
       }
-      // most of the rest is V8's young generation (2 × 16 MiB semi-spaces once grown): an app can cap it
-      const tuned = ["--max-semi-space-size=2"]
-      process.stderr.write(`peak RSS: inline with node ${tuned.join(" ")}\n`)
-      warmCache(file)
-      const small = await runClient(emulator.url, file, "inline", "inline-rss-tuned", 1, sizeMiB, tuned)
-      warmCache(largeFile)
-      const large = await runClient(emulator.url, largeFile, "inline", "inline-rss4-tuned", 1, sizeMiB, tuned)
-      rss[`inline, node ${tuned.join(" ")}`] = { small: small.rows[0]!.peakRssMiB, large: large.rows[0]!.peakRssMiB }
+      // most of the rest is V8's young generation (2 × 16 MiB semi-spaces once grown): an app can bound it
+      for (const mode of modes) {
+        const bounded = ["--bound-young-generation"]
+        process.stderr.write(`peak RSS: ${mode} with NodeMemory.boundYoungGeneration\n`)
+        warmCache(file)
+        const small = await runClient(emulator.url, file, mode, `${mode}-rss-bounded`, 1, sizeMiB, bounded)
+        warmCache(largeFile)
+        const large = await runClient(emulator.url, largeFile, mode, `${mode}-rss4-bounded`, 1, sizeMiB, bounded)
+        rss[`${mode}, NodeMemory.boundYoungGeneration`] = {
+          small: small.rows[0]!.peakRssMiB,
+          large: large.rows[0]!.peakRssMiB
+        }
+      }
       if (!quick) Fs.rmSync(largeFile, { force: true })
     }
   } finally {
@@ -501,16 +521,16 @@ const main = async () => {
   )
   lines.push("")
   lines.push(
-    "| variant | MB/s min / **median** / max (n) | ratio to ceiling (median) | client peak RSS MiB (median) | client / server CPU % (median) |"
+    "| variant | MB/s min / **median** / max (n) | ratio to ceiling (median) | client peak RSS MiB (median) | client / server CPU % (median) | fresh process, first upload MB/s (median) |"
   )
-  lines.push("|---|---|---|---|---|")
+  lines.push("|---|---|---|---|---|---|")
   if (ceiling.length > 0) {
     lines.push(
       `| ceiling: pipeline.mjs → server.mjs mp-builtin-offset | ${f0(ceilingStats.min)} / **${
         f0(ceilingStats.median)
       }** / ${f0(ceilingStats.max)} (${ceilingStats.n}) | 1.00 | ${f0(ceilingRss.median)} | ${
         f0(stats(ceiling.map((c) => c.clientCpuPct)).median)
-      } / ${f0(stats(ceiling.map((c) => c.serverCpuPct)).median)} |`
+      } / ${f0(stats(ceiling.map((c) => c.serverCpuPct)).median)} | – |`
     )
   }
   const summary: Record<string, unknown> = {}
@@ -521,11 +541,21 @@ const main = async () => {
     const r = stats(rows.map((x) => x.peakRssMiB))
     const cpu = stats(rows.map((x) => x.clientCpuPct))
     const emu = stats(rows.map((x) => x.emulatorCpuPct))
-    summary[mode] = { mbps: s, ratio, peakRssMiB: r, clientCpuPct: cpu, emulatorCpuPct: emu, runs: rows }
+    const first = stats(firsts[mode]!)
+    summary[mode] = {
+      mbps: s,
+      ratio,
+      peakRssMiB: r,
+      clientCpuPct: cpu,
+      emulatorCpuPct: emu,
+      firstUploadMbps: first,
+      firstUploadRatio: first.median / ceilingStats.median,
+      runs: rows
+    }
     lines.push(
       `| cos-v4 ${mode} → emulator | ${f0(s.min)} / **${f0(s.median)}** / ${f0(s.max)} (${s.n}) | ${f2(ratio)} | ${
         f0(r.median)
-      } | ${f0(cpu.median)} / ${f0(emu.median)} |`
+      } | ${f0(cpu.median)} / ${f0(emu.median)} | ${f0(first.median)} |`
     )
   }
   const background = modes.flatMap((m) => ours[m]!.map((r) => r.backgroundCpuPct))

@@ -62,6 +62,22 @@ export * as NodeCos from "./NodeCos.js"
 export * as NodeHttpClient from "./NodeHttpClient.js"
 
 /**
+ * Process-wide memory settings for programs that upload: keep V8's young generation at its initial size.
+ *
+ * V8 grows the young generation (two semi-spaces) each time enough objects have survived collections since the
+ * last growth, up to 2 × 16 MiB, and an upload's in-flight requests survive a few collections each. So a long
+ * upload ends with about 30 MiB more resident memory than it started with, most of it garbage. Bounded, the young
+ * generation stays at 1–2 MiB: the client's peak RSS drops by about 30 MiB (docs/benchmarks.md), for slightly more
+ * frequent (and cheaper) scavenges.
+ *
+ * The setting belongs to the whole process (a V8 flag, applied at once): an app opts in, `cos` does, the library
+ * never does.
+ *
+ * @since 0.1.0
+ */
+export * as NodeMemory from "./NodeMemory.js"
+
+/**
  * The native SHA-1 of `@cos-v4/native` (OpenSSL through N-API, with an off-thread `updateAsync`) as core's
  * `Sha1` service, re-exported beside the other Node layers. Falls back to the pure-TypeScript SHA-1 when the
  * addon is not built.
