@@ -314,9 +314,10 @@ function renderUploader(r) {
     lines.push(
       "",
       `Client peak RSS (VmHWM of a fresh client process during one timed upload; goal < 100 MiB and within 10 % ` +
-        "between the two sizes), with V8's defaults and with `NodeMemory.boundYoungGeneration` (one call at the " +
-        "start of the program, which `cos` makes; V8 otherwise grows the young generation to 2 × 16 MiB during " +
-        "a long upload):",
+        "between the two sizes), with V8's defaults and with `NodeMemory.bound()` (one call at the start of the " +
+        "program; V8 otherwise grows the young generation to 2 × 16 MiB during a long upload, and the old one up " +
+        "to 4 × its live size). The file-backed part of every figure is ~43 MiB of the `node` executable's " +
+        "code, shared by all node processes:",
       "",
       `| integrity mode | ${r.sizeMiB} MiB file | ${4 * r.sizeMiB} MiB file | growth | goal |`,
       "|---|---:|---:|---:|---|"
