@@ -13,6 +13,8 @@
 // Reference: one long-lived `../shared/bench-limits/server.mjs --mode mp-builtin-offset` and, per sample, a fresh
 // `../shared/bench-limits/pipeline.mjs --port P --runs 1 --warmup-mib W --verify --json` (the method of
 // ../shared/reference/effect-http-perf.md §3/§9). Missing reference → the rows are skipped with a note.
+// A second reference server with `--slice-sha1` (it also computes the SHA-1 of every slice, the work a verifying
+// server cannot skip) runs alternating with the rest, for comparison (`--no-sha1-reference` leaves it out).
 // Figures: MB/s (10^6 B/s) of the slice phase (first read → last slice acknowledged; the span pipeline.mjs times),
 // also of the whole upload (init → finish acknowledged, which includes the emulator's SHA-1 of the assembled file),
 // the emulator's peak RSS (VmHWM of its process, reset before each run; also the max over all runs incl. warm-up,
@@ -40,6 +42,7 @@ const REF_WARMUP_MIB = Number(opt("ref-warmup-mib", 1024))
 const FILE = opt("file", path.join(os.tmpdir(), `cos-v4-bench-${SIZE / 1048576}m.bin`))
 const REF = path.resolve(repoRoot, opt("reference", "../shared/bench-limits/pipeline.mjs"))
 const VARIANTS = opt("variants", "default").split(",")
+const SHA1_REFERENCE = !args.includes("--no-sha1-reference")
 const JSON_OUT = args.includes("--json")
 const MAX_ATTEMPTS = Number(opt("max-attempts", 3))
 const BUDGET_SEC = Number(opt("budget-sec", 360))
@@ -165,24 +168,26 @@ async function main() {
   const note = haveRef ? undefined : `reference ${path.relative(repoRoot, REF)} not found: reference rows skipped`
   if (note) say(note)
 
-  // ---- reference server (long-lived) ----
-  let ref
-  if (haveRef) {
+  // ---- reference servers (long-lived): plain, and one that also hashes each slice ----
+  const startReference = async (extra) => {
     const { child, line } = await spawnLine(process.execPath, [
       path.join(path.dirname(REF), "server.mjs"),
       "--mode",
       "mp-builtin-offset",
       "--prealloc-mib",
-      String(SIZE / 1048576)
+      String(SIZE / 1048576),
+      ...extra
     ])
-    ref = { child, port: JSON.parse(line).port }
+    return { child, port: JSON.parse(line).port }
   }
-  const pipeline = (warmupMiB) =>
+  const ref = haveRef ? await startReference([]) : undefined
+  const refSha1 = haveRef && SHA1_REFERENCE ? await startReference(["--slice-sha1"]) : undefined
+  const pipeline = (warmupMiB, server = ref) =>
     new Promise((resolve, reject) => {
       const p = track(spawn(process.execPath, [
         REF,
         "--port",
-        String(ref.port),
+        String(server.port),
         "--file",
         FILE,
         "--size-mib",
@@ -285,11 +290,13 @@ async function main() {
     // ---- warm-up (untimed) ----
     say(`warm-up: ${WARMUP / 1048576} MiB per server`)
     if (ref) await pipeline(Math.max(0, WARMUP / 1048576 - SIZE / 1048576))
+    if (refSha1) await pipeline(Math.max(0, WARMUP / 1048576 - SIZE / 1048576), refSha1)
     for (const x of emus) {
       for (let left = WARMUP; left > 0; left -= SIZE) await emuRun(x, false)
     }
     // ---- timed rounds, alternating (order rotated every round) ----
     const refSamples = []
+    const refSha1Samples = []
     let stoppedEarly
     for (let k = 0; k < RUNS; k++) {
       if (k > 0 && elapsedSec() > DEADLINE_SEC) {
@@ -297,13 +304,17 @@ async function main() {
         say(stoppedEarly)
         break
       }
-      const order = [...(ref ? ["ref"] : []), ...emus.map((_, i) => i)]
+      const order = [...(ref ? ["ref"] : []), ...(refSha1 ? ["refSha1"] : []), ...emus.map((_, i) => i)]
       for (let j = 0; j < k % order.length; j++) order.push(order.shift())
       for (const o of order) {
         if (o === "ref") {
           const s = await sample(() => pipeline(REF_WARMUP_MIB), `round ${k} reference`)
           refSamples.push(s)
           say(`round ${k} reference: ${s.mbps.toFixed(0)} MB/s`)
+        } else if (o === "refSha1") {
+          const s = await sample(() => pipeline(REF_WARMUP_MIB, refSha1), `round ${k} reference --slice-sha1`)
+          refSha1Samples.push(s)
+          say(`round ${k} reference --slice-sha1: ${s.mbps.toFixed(0)} MB/s`)
         } else {
           const x = emus[o]
           const s = await sample(() => emuRun(x, true), `round ${k} emulator ${x.name}`)
@@ -321,6 +332,7 @@ async function main() {
       return { min: round(s.min, d), median: round(s.median, d), max: round(s.max, d), n: s.n }
     }
     const refMbps = ref ? stats(refSamples.map((s) => s.mbps)) : undefined
+    const refSha1Mbps = refSha1 ? stats(refSha1Samples.map((s) => s.mbps)) : undefined
     const out = {
       sizeMiB: SIZE / 1048576,
       sliceMiB: 1,
@@ -342,6 +354,17 @@ async function main() {
           samples: refSamples
         }
         : undefined,
+      referenceSha1: refSha1
+        ? {
+          command: `the same, server: server.mjs --mode mp-builtin-offset --slice-sha1`,
+          mbps: st(refSha1Samples.map((s) => s.mbps)),
+          ratio: refMbps ? round(refSha1Mbps.median / refMbps.median, 2) : undefined,
+          serverCpuPct: st(refSha1Samples.map((s) => s.serverCpuPct)),
+          clientCpuPct: st(refSha1Samples.map((s) => s.clientCpuPct)),
+          disturbed: refSha1Samples.filter((s) => s.disturbed).length,
+          samples: refSha1Samples
+        }
+        : undefined,
       emulator: emus.map((x) => ({
         variant: x.name,
         flags: x.flags,
@@ -358,6 +381,9 @@ async function main() {
         ratio: refMbps ? round(stats(x.samples.map((s) => s.mbps)).median / refMbps.median, 2) : undefined,
         ratioTotal: refMbps ? round(stats(x.samples.map((s) => s.mbpsTotal)).median / refMbps.median, 2) : undefined,
         pairedRatio: ref ? st(x.samples.map((s, i) => s.mbps / refSamples[i].mbps), 2) : undefined,
+        ratioToSha1Reference: refSha1Mbps
+          ? round(stats(x.samples.map((s) => s.mbps)).median / refSha1Mbps.median, 2)
+          : undefined,
         verified: x.samples.every((s) => s.verified),
         disturbed: x.samples.filter((s) => s.disturbed).length,
         samples: x.samples
@@ -385,9 +411,10 @@ async function main() {
       x.client.close()
       await x.e.stop()
     }
-    if (ref) {
-      ref.child.kill("SIGTERM")
-      await new Promise((r) => ref.child.once("exit", r))
+    for (const server of [ref, refSha1]) {
+      if (server === undefined) continue
+      server.child.kill("SIGTERM")
+      await new Promise((r) => server.child.once("exit", r))
     }
   }
 }
