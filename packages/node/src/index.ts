@@ -62,16 +62,18 @@ export * as NodeCos from "./NodeCos.js"
 export * as NodeHttpClient from "./NodeHttpClient.js"
 
 /**
- * Process-wide memory settings for programs that upload: keep V8's young generation at its initial size.
+ * Process-wide memory settings for programs that upload: a small young generation, and full collections before
+ * the old generation has grown far past its live size.
  *
- * V8 grows the young generation (two semi-spaces) each time enough objects have survived collections since the
- * last growth, up to 2 × 16 MiB, and an upload's in-flight requests survive a few collections each. So a long
- * upload ends with about 30 MiB more resident memory than it started with, most of it garbage. Bounded, the young
- * generation stays at 1–2 MiB: the client's peak RSS drops by about 30 MiB (docs/benchmarks.md), for slightly more
- * frequent (and cheaper) scavenges.
+ * - V8 grows the young generation (two semi-spaces) each time enough objects have survived collections since
+ *   the last growth, up to 2 × 16 MiB, and an upload's in-flight requests survive a few collections each. So a
+ *   long upload ends with about 30 MiB more resident memory than it started with, most of it garbage.
+ * - V8 lets the old generation grow up to 4 × its live size before a full collection.
  *
- * The setting belongs to the whole process (a V8 flag, applied at once): an app opts in, `cos` does, the library
- * never does.
+ * Bounded (young generation at its initial 1–2 MiB, the old one collected at 1.5 × its live size), the client's
+ * peak RSS drops by 30–40 MiB (docs/benchmarks.md), for more frequent but smaller collections.
+ *
+ * The settings belong to the whole process (V8 flags, applied at once): an app opts in; the library never does.
  *
  * @since 0.1.0
  */
