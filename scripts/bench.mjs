@@ -61,7 +61,7 @@ const STEPS = {
       "--json",
       ...(QUICK
         ? ["--size-mib", "256", "--runs", "3", "--warmup-mib", "256", "--ref-warmup-mib", "256"]
-        : ["--size-mib", "1024", "--runs", "5", "--warmup-mib", "2048", "--ref-warmup-mib", "1024"]),
+        : ["--size-mib", "1024", "--runs", "7", "--warmup-mib", "2048", "--ref-warmup-mib", "1024"]),
       "--variants",
       QUICK ? "default" : "default,fsync",
       "--max-attempts",

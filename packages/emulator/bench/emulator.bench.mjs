@@ -19,11 +19,12 @@
 // also of the whole upload (init → finish acknowledged, which includes the emulator's SHA-1 of the assembled file),
 // the emulator's peak RSS (VmHWM of its process, reset before each run; also the max over all runs incl. warm-up,
 // and idle after start), and CPU %.
+// Every sample starts after `sync` (untimed), so that no sample pays for the writeback of earlier runs' data.
 // A sample is repeated (at most --max-attempts times in all) when other processes took more than 20 % of a core
 // during it; the least disturbed attempt is kept. After --budget-sec seconds samples are no longer repeated (and the
 // wait for a quiet machine is shortened); after --deadline-sec no new round starts (fewer runs, with a note).
 // Only Node built-ins (tsx only to run the emulator's TypeScript).
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
@@ -90,6 +91,15 @@ async function waitQuiet(limitPct = 15, tries = 20) {
     await sleep(200)
   }
   return bg
+}
+
+/** `sync`: writes back all dirty pages (untimed, before each sample). */
+const flushDirtyPages = () => {
+  try {
+    execFileSync("sync")
+  } catch {
+    // no sync(1): samples then start with whatever is dirty
+  }
 }
 
 // children to stop if this process is told to stop (scripts/bench.mjs's timeout)
@@ -276,6 +286,9 @@ async function main() {
     // past the time budget, no more repeats
     const max = elapsedSec() > BUDGET_SEC ? 1 : MAX_ATTEMPTS
     for (let attempt = 1; attempt <= max; attempt++) {
+      // every sample starts without the dirty pages of earlier runs (the --fsync variant's and the others'), whose
+      // writeback would otherwise land in whichever sample comes next
+      flushDirtyPages()
       const s = await fn()
       if (best === undefined || s.bgCpuPct < best.bgCpuPct) best = s
       best.attempts = attempt
