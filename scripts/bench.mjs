@@ -197,8 +197,10 @@ function renderEmulator(r) {
   const lines = [
     `${r.sizeMiB} MiB file in the page cache, ${r.sliceMiB} MiB slices, ${r.concurrency} in flight, SHA-1 in the ` +
     `client; ${r.runs} timed runs per row after ${r.warmupMiB} MiB of untimed uploads per server, reference and ` +
-    "emulator alternating (order rotated each round). Ratio = emulator median / reference median of this run; " +
-    "\"paired\" = min/median/max of the per-round ratios.",
+    "emulator alternating (order rotated each round), each sample after `sync` (so that none pays for the " +
+    "writeback of earlier runs). Ratio = emulator median / reference median of this run; " +
+    "\"paired\" = min/median/max of the per-round ratios. CPU ms per MiB = the server process's CPU time " +
+    "(all threads) per MiB uploaded: a figure that depends less on the other load of the machine.",
     ""
   ]
   if (r.note) lines.push(`> ${r.note}`, "")
