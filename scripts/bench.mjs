@@ -197,8 +197,10 @@ function renderEmulator(r) {
   const lines = [
     `${r.sizeMiB} MiB file in the page cache, ${r.sliceMiB} MiB slices, ${r.concurrency} in flight, SHA-1 in the ` +
     `client; ${r.runs} timed runs per row after ${r.warmupMiB} MiB of untimed uploads per server, reference and ` +
-    "emulator alternating (order rotated each round), each sample after `sync` (so that none pays for the " +
-    "writeback of earlier runs). Ratio = emulator median / reference median of this run; " +
+    "emulator alternating (order rotated each round). Each server's file is dropped right after its sample, so " +
+    "that no data reaches the disk: on this VM, disk writes made page-cache writes for seconds afterwards 2-5 " +
+    "times as expensive, whichever server came next. For the same reason `--fsync` runs in a phase of its own, " +
+    "after the defaults, with its own reference samples. Ratio = emulator median / reference median of this run; " +
     "\"paired\" = min/median/max of the per-round ratios. CPU ms per MiB = the server process's CPU time " +
     "(all threads) per MiB uploaded: a figure that depends less on the other load of the machine.",
     ""
@@ -249,6 +251,12 @@ function renderEmulator(r) {
   }
   lines.push("")
   for (const e of r.emulator) {
+    if (e.flags.length > 0 && e.referenceMbps) {
+      lines.push(
+        `- emulator ${e.flags.join(" ")}: its ratios are to the reference samples of its own phase ` +
+          `(${mmm(e.referenceMbps).replaceAll(" | ", " / ")} MB/s, min / median / max).`
+      )
+    }
     const goal = e.ratio === undefined ? "no reference" : e.ratio >= 0.8 ? "met" : "**not met**"
     lines.push(
       `- emulator${e.flags.length ? ` ${e.flags.join(" ")}` : " (defaults)"}: goal ≥ 0.8× of the reference: ${goal}` +

@@ -19,12 +19,17 @@
 // also of the whole upload (init → finish acknowledged, which includes the emulator's SHA-1 of the assembled file),
 // the emulator's peak RSS (VmHWM of its process, reset before each run; also the max over all runs incl. warm-up,
 // and idle after start), and CPU %.
-// Every sample starts after `sync` (untimed), so that no sample pays for the writeback of earlier runs' data.
+// Disk writes are kept out of the comparison: on this VM, data written to the disk (a `sync`, the kernel's
+// writeback, the --fsync variant) made page-cache writes for seconds afterwards 2-5 times as expensive, and it hit
+// whichever server ran next. So each server's file is dropped right after its sample (the reference's by a
+// `/reset`, the emulator's by a `delete`), which keeps the dirty data below the kernel's writeback threshold, and
+// variants with flags (`--fsync`) run in a phase of their own, after the defaults, with their own reference
+// samples. Like a reference sample (pipeline.mjs --warmup-mib W), an emulator sample uploads W MiB untimed first.
 // A sample is repeated (at most --max-attempts times in all) when other processes took more than 20 % of a core
 // during it; the least disturbed attempt is kept. After --budget-sec seconds samples are no longer repeated (and the
 // wait for a quiet machine is shortened); after --deadline-sec no new round starts (fewer runs, with a note).
 // Only Node built-ins (tsx only to run the emulator's TypeScript).
-import { execFileSync, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
@@ -91,15 +96,6 @@ async function waitQuiet(limitPct = 15, tries = 20) {
     await sleep(200)
   }
   return bg
-}
-
-/** `sync`: writes back all dirty pages (untimed, before each sample). */
-const flushDirtyPages = () => {
-  try {
-    execFileSync("sync")
-  } catch {
-    // no sync(1): samples then start with whatever is dirty
-  }
 }
 
 // children to stop if this process is told to stop (scripts/bench.mjs's timeout)
@@ -214,8 +210,10 @@ async function main() {
       p.stdout.on("data", (c) => {
         out += c
       })
-      p.once("exit", (code) => {
+      p.once("exit", async (code) => {
         if (code !== 0) return reject(new Error(`pipeline.mjs exited ${code}`))
+        // drop the server's file now (pipeline.mjs would only at its next run), keeping dirty data low
+        await fetch(`http://127.0.0.1:${server.port}/reset`, { method: "POST" }).then((r) => r.text())
         const j = JSON.parse(out.trim().split("\n").pop())
         const r = j.runs[0]
         if (j.verified !== true) return reject(new Error("pipeline.mjs: the server's file did not verify"))
@@ -240,10 +238,24 @@ async function main() {
     const client = new V4Client({ port: e.port })
     emus.push({ name: v, flags, e, client, prev: undefined, samples: [], lifetimePeak: 0, seq: 0 })
   }
-  const emuRun = async (x, timed) => {
+  const removePrev = async (x) => {
     if (x.prev !== undefined) {
       const d = await x.client.remove(x.prev)
       if (d.code !== 0) throw new Error(`delete ${x.prev}: ${JSON.stringify(d)}`)
+      x.prev = undefined
+    }
+  }
+  const emuRun = async (x, timed) => {
+    await removePrev(x)
+    if (timed) {
+      // the same sequence as a reference sample (pipeline.mjs: warm-up uploads, /reset, timed run): untimed
+      // uploads of --ref-warmup-mib first, so that the timed run does not come right after the sample's `sync`
+      for (let left = REF_WARMUP_MIB * 1048576; left > 0; left -= SIZE) {
+        const warm = `/bench/run-${x.seq++}.bin`
+        await x.client.upload(FILE, warm, SIZE)
+        x.prev = warm
+        await removePrev(x)
+      }
     }
     const cosPath = `/bench/run-${x.seq++}.bin`
     const waitBg = timed ? await waitQuiet(15, elapsedSec() > BUDGET_SEC ? 3 : 20) : 0
@@ -265,6 +277,8 @@ async function main() {
     }
     x.prev = cosPath
     const peak = vmHWMMiB(pid)
+    // drop the file now rather than before the next run (see the header)
+    await removePrev(x)
     x.lifetimePeak = Math.max(x.lifetimePeak, peak)
     return {
       mbps: SIZE / 1e6 / (Number(r.t.lastAck - r.t.initDone) / 1e9),
@@ -286,9 +300,6 @@ async function main() {
     // past the time budget, no more repeats
     const max = elapsedSec() > BUDGET_SEC ? 1 : MAX_ATTEMPTS
     for (let attempt = 1; attempt <= max; attempt++) {
-      // every sample starts without the dirty pages of earlier runs (the --fsync variant's and the others'), whose
-      // writeback would otherwise land in whichever sample comes next
-      flushDirtyPages()
       const s = await fn()
       if (best === undefined || s.bgCpuPct < best.bgCpuPct) best = s
       best.attempts = attempt
@@ -304,38 +315,50 @@ async function main() {
     say(`warm-up: ${WARMUP / 1048576} MiB per server`)
     if (ref) await pipeline(Math.max(0, WARMUP / 1048576 - SIZE / 1048576))
     if (refSha1) await pipeline(Math.max(0, WARMUP / 1048576 - SIZE / 1048576), refSha1)
-    for (const x of emus) {
-      for (let left = WARMUP; left > 0; left -= SIZE) await emuRun(x, false)
-    }
-    // ---- timed rounds, alternating (order rotated every round) ----
-    const refSamples = []
+    // ---- timed rounds, alternating (order rotated every round); the defaults first, variants with flags
+    // (--fsync, which writes to the disk) in a phase of their own afterwards, with their own reference samples ----
     const refSha1Samples = []
+    const phases = [
+      { emus: emus.filter((x) => x.flags.length === 0), withSha1: true, refSamples: [] },
+      { emus: emus.filter((x) => x.flags.length > 0), withSha1: false, refSamples: [] }
+    ].filter((ph) => ph.emus.length > 0)
+    const refSamples = phases[0]?.refSamples ?? []
     let stoppedEarly
-    for (let k = 0; k < RUNS; k++) {
-      if (k > 0 && elapsedSec() > DEADLINE_SEC) {
-        stoppedEarly = `stopped after ${k} of ${RUNS} rounds: past the ${DEADLINE_SEC} s deadline (a busy machine?)`
-        say(stoppedEarly)
-        break
+    for (const ph of phases) {
+      for (const x of ph.emus) {
+        x.phase = ph
+        for (let left = WARMUP; left > 0; left -= SIZE) await emuRun(x, false)
       }
-      const order = [...(ref ? ["ref"] : []), ...(refSha1 ? ["refSha1"] : []), ...emus.map((_, i) => i)]
-      for (let j = 0; j < k % order.length; j++) order.push(order.shift())
-      for (const o of order) {
-        if (o === "ref") {
-          const s = await sample(() => pipeline(REF_WARMUP_MIB), `round ${k} reference`)
-          refSamples.push(s)
-          say(`round ${k} reference: ${s.mbps.toFixed(0)} MB/s`)
-        } else if (o === "refSha1") {
-          const s = await sample(() => pipeline(REF_WARMUP_MIB, refSha1), `round ${k} reference --slice-sha1`)
-          refSha1Samples.push(s)
-          say(`round ${k} reference --slice-sha1: ${s.mbps.toFixed(0)} MB/s`)
-        } else {
-          const x = emus[o]
-          const s = await sample(() => emuRun(x, true), `round ${k} emulator ${x.name}`)
-          x.samples.push(s)
-          say(
-            `round ${k} emulator ${x.name}: ${s.mbps.toFixed(0)} MB/s slices, ${s.mbpsTotal.toFixed(0)} MB/s ` +
-              `init→finish, RSS ${s.peakRssMiB?.toFixed(0)} MiB`
-          )
+      for (let k = 0; k < RUNS; k++) {
+        if (k > 0 && elapsedSec() > DEADLINE_SEC) {
+          stoppedEarly = `stopped after ${k} of ${RUNS} rounds: past the ${DEADLINE_SEC} s deadline (a busy machine?)`
+          say(stoppedEarly)
+          break
+        }
+        const order = [
+          ...(ref ? ["ref"] : []),
+          ...(refSha1 && ph.withSha1 ? ["refSha1"] : []),
+          ...ph.emus.map((x) => emus.indexOf(x))
+        ]
+        for (let j = 0; j < k % order.length; j++) order.push(order.shift())
+        for (const o of order) {
+          if (o === "ref") {
+            const s = await sample(() => pipeline(REF_WARMUP_MIB), `round ${k} reference`)
+            ph.refSamples.push(s)
+            say(`round ${k} reference: ${s.mbps.toFixed(0)} MB/s`)
+          } else if (o === "refSha1") {
+            const s = await sample(() => pipeline(REF_WARMUP_MIB, refSha1), `round ${k} reference --slice-sha1`)
+            refSha1Samples.push(s)
+            say(`round ${k} reference --slice-sha1: ${s.mbps.toFixed(0)} MB/s`)
+          } else {
+            const x = emus[o]
+            const s = await sample(() => emuRun(x, true), `round ${k} emulator ${x.name}`)
+            x.samples.push(s)
+            say(
+              `round ${k} emulator ${x.name}: ${s.mbps.toFixed(0)} MB/s slices, ${s.mbpsTotal.toFixed(0)} MB/s ` +
+                `init→finish, RSS ${s.peakRssMiB?.toFixed(0)} MiB`
+            )
+          }
         }
       }
     }
@@ -345,6 +368,7 @@ async function main() {
       return { min: round(s.min, d), median: round(s.median, d), max: round(s.max, d), n: s.n }
     }
     const refMbps = ref ? stats(refSamples.map((s) => s.mbps)) : undefined
+    const phaseRefMbps = (x) => (ref ? stats(x.phase.refSamples.map((s) => s.mbps)) : undefined)
     const refSha1Mbps = refSha1 ? stats(refSha1Samples.map((s) => s.mbps)) : undefined
     const out = {
       sizeMiB: SIZE / 1048576,
@@ -391,9 +415,14 @@ async function main() {
         idleRssMiB: round(x.e.idleRssMiB, 1),
         serverCpuPct: st(x.samples.map((s) => s.serverCpuPct)),
         clientCpuPct: st(x.samples.map((s) => s.clientCpuPct)),
-        ratio: refMbps ? round(stats(x.samples.map((s) => s.mbps)).median / refMbps.median, 2) : undefined,
-        ratioTotal: refMbps ? round(stats(x.samples.map((s) => s.mbpsTotal)).median / refMbps.median, 2) : undefined,
-        pairedRatio: ref ? st(x.samples.map((s, i) => s.mbps / refSamples[i].mbps), 2) : undefined,
+        // against the reference samples of the emulator's own phase (the same samples as the reference row for the
+        // defaults)
+        referenceMbps: ref ? st(x.phase.refSamples.map((s) => s.mbps)) : undefined,
+        ratio: ref ? round(stats(x.samples.map((s) => s.mbps)).median / phaseRefMbps(x).median, 2) : undefined,
+        ratioTotal: ref
+          ? round(stats(x.samples.map((s) => s.mbpsTotal)).median / phaseRefMbps(x).median, 2)
+          : undefined,
+        pairedRatio: ref ? st(x.samples.map((s, i) => s.mbps / x.phase.refSamples[i].mbps), 2) : undefined,
         ratioToSha1Reference: refSha1Mbps
           ? round(stats(x.samples.map((s) => s.mbps)).median / refSha1Mbps.median, 2)
           : undefined,

@@ -15,8 +15,8 @@
  *   pipeline.mjs recommends for steady state, and the ceiling gets the same); the first upload of each fresh
  *   process is reported on its own (`firstMbps`).
  * - Before each upload the first 8 bytes of the file are rewritten with a counter, so no two uploads have the
- *   same SHA-1 (no instant upload); each upload goes to a new path; the previous one is removed (untimed) right
- *   before the next upload starts, as the reference's server drops its file on /reset.
+ *   same SHA-1 (no instant upload); each upload goes to a new path and is removed (untimed) right after it, as
+ *   the ceiling's server drops its file when it exits, so that no data reaches the disk.
  * - Before each timed run the client waits (≤ 10 s) for other processes to use < 15 % of a core, like
  *   pipeline.mjs; the background CPU seen is reported per run (`backgroundCpuPct`) to spot disturbed samples.
  * - The client processes run this file bundled by esbuild (into `bench/.bundle/`) under plain `node`, as an app
@@ -195,8 +195,8 @@ const clientMain = async () => {
     concurrency
   }))
   let counter = 0
-  // the previous upload's file is removed right before the next one starts (untimed), as the reference's server
-  // drops its file at /reset: the pages it frees are then reused at once instead of being returned to the host
+  // each upload's file is removed right after it (untimed), as the ceiling's server drops its file when it exits:
+  // no data is left to reach the disk (on this VM, disk writes made later page-cache writes 2-5 times as costly)
   let previous: string | undefined
   const removePrevious = async () => {
     if (previous !== undefined) await runtime.runPromise(Cos.remove(previous))
@@ -205,7 +205,6 @@ const clientMain = async () => {
   const upload = async () => {
     stampFile(file, counter++)
     const target = `/bench/${process.pid}-${counter}.bin`
-    await removePrevious()
     const emulatorPid = Number(values["emulator-pid"] ?? 0)
     const emu0 = processCpuMs(emulatorPid)
     const cpu0 = process.cpuUsage()
@@ -223,6 +222,7 @@ const clientMain = async () => {
     const emulatorCpuMs = processCpuMs(emulatorPid) - emu0
     if (receipt.instant || receipt.fileSize !== size) throw new Error(`unexpected receipt ${JSON.stringify(receipt)}`)
     previous = target
+    await removePrevious()
     return {
       mbps: size / 1e6 / seconds,
       seconds,
