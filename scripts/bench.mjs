@@ -511,9 +511,9 @@ async function main() {
     "",
     "```sh",
     "node_modules/.bin/tsx packages/core/bench/sha1.bench.mjs --size-mib=512 --runs=5",
-    "node packages/emulator/bench/emulator.bench.mjs --size-mib 1024 --runs 5 --variants default,fsync",
+    "node packages/emulator/bench/emulator.bench.mjs --size-mib 1024 --runs 7 --variants default,fsync",
     "node packages/emulator/bench/resume.bench.mjs --size-mib 256 --runs 5",
-    "node_modules/.bin/tsx packages/node/bench/upload.bench.ts --rounds 5 --runs 1 --warmup-mib 1024",
+    "node_modules/.bin/tsx packages/node/bench/upload.bench.ts --rounds 5 --runs 1 --warmup-mib 4096",
     "```",
     "",
     "Method: the emulator bench drives the emulator (`node --import tsx packages/emulator/src/bin.ts --auth off`) " +

@@ -8,7 +8,7 @@
  * - V8 lets the old generation grow up to 4 × its live size before a full collection.
  *
  * Bounded (young generation at its initial 1–2 MiB, the old one collected at 1.5 × its live size), the client's
- * peak RSS drops by 30–40 MiB (docs/benchmarks.md), for more frequent but smaller collections.
+ * peak RSS drops by 20–35 MiB (docs/benchmarks.md), for more frequent but smaller collections.
  *
  * The settings belong to the whole process (V8 flags, applied at once): an app opts in; the library never does.
  *
