@@ -29,6 +29,10 @@ import * as internal from "./internal/sha1.js"
  * - `updateAsync`, when an implementation has it, feeds bytes off the JavaScript thread and calls `done` on it
  *   afterwards. Until `done` runs, neither the hasher nor the bytes may be touched (no other call, no writes
  *   into the bytes). Callers fall back to `update` when it is absent.
+ * - `updateFileAsync`, when an implementation has it, feeds bytes of an open file (read by the implementation,
+ *   off the JavaScript thread) and reports the chaining state at each multiple of `boundary` of `byteLength`
+ *   reached on the way (see {@link FileUpdate}). Until `done` runs, the hasher must not be touched nor the file
+ *   descriptor closed.
  *
  * @since 0.1.0
  * @category models
@@ -38,11 +42,40 @@ export interface Sha1Hasher {
   readonly byteLength: number
   update(bytes: Uint8Array): void
   readonly updateAsync?: ((bytes: Uint8Array, done: () => void) => void) | undefined
+  readonly updateFileAsync?:
+    | ((file: FileRange, boundary: number, done: (result: FileUpdate) => void) => void)
+    | undefined
   state(): string
   digest(): string
   digestBytes(): Uint8Array
   clone(): Sha1Hasher
   exportState(): Uint8Array
+}
+
+/**
+ * `length` bytes of the open file `fd` from `position`, for {@link Sha1Hasher.updateFileAsync}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileRange {
+  readonly fd: number
+  readonly position: number
+  readonly length: number
+}
+
+/**
+ * What {@link Sha1Hasher.updateFileAsync} did: `bytesRead` bytes were fed (fewer than asked when the file ended
+ * first or a read failed, then with the `errno`, 0 at the end of the file); `states` are the chaining states (as
+ * `state()` formats them) at each multiple of the boundary that `byteLength` reached, in order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FileUpdate {
+  readonly bytesRead: number
+  readonly errno: number
+  readonly states: ReadonlyArray<string>
 }
 
 /**
@@ -130,6 +163,7 @@ export interface UploadPart {
  * file's `sha` once everything has been fed. `updateAsync` feeds like `update` and calls `done` afterwards; it
  * hashes off the JavaScript thread when the hasher has `updateAsync` and the bytes do not cross a part boundary
  * (they may end on one), and at once otherwise. Until `done` runs, neither the builder nor the bytes may be touched.
+`updateFileAsync` is there when the hasher can read and hash a file itself.
  *
  * @since 0.1.0
  * @category models
@@ -141,6 +175,11 @@ export interface UploadPartsBuilder {
   readonly parts: ReadonlyArray<UploadPart>
   update(bytes: Uint8Array): void
   updateAsync(bytes: Uint8Array, done: () => void): void
+  /**
+   * Feeds the bytes of an open file through the hasher's `updateFileAsync` (recording the part boundaries on
+   * the way); `undefined` when the hasher has none (feed the bytes with `update` / `updateAsync` then).
+   */
+  readonly updateFileAsync: ((file: FileRange, done: (result: FileUpdate) => void) => void) | undefined
   sha(): string
   finish(): Array<UploadPart>
 }

@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 static void* bytes_of(napi_env env, napi_value value, size_t* length) {
   napi_typedarray_type type;
@@ -98,6 +101,15 @@ typedef struct Job {
   SHA_CTX* ctx;
   void* data;
   size_t length;
+  /* a file job (updateFileAsync): fd >= 0; `data` is then the states buffer (20 bytes per boundary) */
+  int fd;
+  int64_t position;
+  uint64_t boundary;
+  size_t states_capacity;
+  /* results of a file job */
+  size_t bytes_read;
+  size_t states_written;
+  int error;
 } Job;
 
 typedef struct {
@@ -111,6 +123,137 @@ static Job* queue_head = NULL;
 static Job* queue_tail = NULL;
 static int worker_started = 0;
 
+/*
+ * A file job: pread() by a reader thread of its own into a ring of buffers while this thread hashes the previous
+ * ones, so that reading and hashing overlap without a round trip through JavaScript per chunk. The chunks are cut
+ * at multiples of `boundary` of the context's byte count, where the chaining state (h0..h4, host order) is copied
+ * out for `uploadparts`.
+ */
+#define FILE_CHUNK (128 * 1024)
+#define FILE_RING 4
+
+typedef struct {
+  Job* job;
+  unsigned char* buffers[FILE_RING];
+  size_t filled[FILE_RING];
+  int ready[FILE_RING]; /* 1: filled, waiting to be hashed */
+  int stop;             /* set by the hasher on its way out */
+  int eof;              /* the reader is done: end of range, end of file or an error */
+  size_t produced;      /* chunks filled */
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+} FileRead;
+
+static void* FileReader(void* arg) {
+  FileRead* r = (FileRead*)arg;
+  Job* job = r->job;
+  size_t done = 0;
+  int error = 0;
+  for (size_t k = 0; done < job->length; k++) {
+    size_t slot = k % FILE_RING;
+    pthread_mutex_lock(&r->lock);
+    while (r->ready[slot] && !r->stop) pthread_cond_wait(&r->changed, &r->lock);
+    int stop = r->stop;
+    pthread_mutex_unlock(&r->lock);
+    if (stop) break;
+    size_t want = job->length - done < FILE_CHUNK ? job->length - done : FILE_CHUNK;
+    size_t got = 0;
+    while (got < want) {
+      ssize_t n = pread(job->fd, r->buffers[slot] + got, want - got, (off_t)(job->position + (int64_t)(done + got)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) error = errno;
+      if (n <= 0) break;
+      got += (size_t)n;
+    }
+    done += got;
+    pthread_mutex_lock(&r->lock);
+    if (got > 0) {
+      r->filled[slot] = got;
+      r->ready[slot] = 1;
+      r->produced++;
+    }
+    if (got < want) {
+      job->error = error;
+      r->eof = 1;
+    }
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    if (got < want) return NULL;
+  }
+  pthread_mutex_lock(&r->lock);
+  r->eof = 1;
+  pthread_cond_broadcast(&r->changed);
+  pthread_mutex_unlock(&r->lock);
+  return NULL;
+}
+
+static uint64_t ctx_bytes(const SHA_CTX* ctx) {
+  return ((((uint64_t)ctx->Nh) << 32) | (uint64_t)ctx->Nl) >> 3;
+}
+
+/* hashes `n` bytes, copying out the state at each boundary crossed */
+static void hash_with_states(Job* job, const unsigned char* p, size_t n) {
+  unsigned char* states = (unsigned char*)job->data;
+  while (n > 0) {
+    size_t take = n;
+    if (job->boundary > 0) {
+      uint64_t to_boundary = job->boundary - ctx_bytes(job->ctx) % job->boundary;
+      if (to_boundary < take) take = (size_t)to_boundary;
+    }
+    SHA1_Update(job->ctx, p, take);
+    p += take;
+    n -= take;
+    if (job->boundary > 0 && ctx_bytes(job->ctx) % job->boundary == 0 &&
+        job->states_written < job->states_capacity) {
+      SHA_LONG h[5] = {job->ctx->h0, job->ctx->h1, job->ctx->h2, job->ctx->h3, job->ctx->h4};
+      memcpy(states + 20 * job->states_written, h, 20);
+      job->states_written++;
+    }
+  }
+}
+
+static void hash_file(Job* job) {
+  FileRead r;
+  memset(&r, 0, sizeof r);
+  r.job = job;
+  pthread_mutex_init(&r.lock, NULL);
+  pthread_cond_init(&r.changed, NULL);
+  unsigned char* block = (unsigned char*)malloc((size_t)FILE_CHUNK * FILE_RING);
+  pthread_t reader;
+  if (block == NULL) {
+    job->error = ENOMEM;
+  } else {
+    for (int i = 0; i < FILE_RING; i++) r.buffers[i] = block + (size_t)FILE_CHUNK * i;
+    if (pthread_create(&reader, NULL, FileReader, &r) != 0) {
+      job->error = EAGAIN;
+    } else {
+      for (size_t k = 0;; k++) {
+        size_t slot = k % FILE_RING;
+        pthread_mutex_lock(&r.lock);
+        while (!r.ready[slot] && !(r.eof && r.produced <= k)) pthread_cond_wait(&r.changed, &r.lock);
+        int have = r.ready[slot];
+        size_t n = r.filled[slot];
+        pthread_mutex_unlock(&r.lock);
+        if (!have) break;
+        hash_with_states(job, r.buffers[slot], n);
+        job->bytes_read += n;
+        pthread_mutex_lock(&r.lock);
+        r.ready[slot] = 0;
+        pthread_cond_broadcast(&r.changed);
+        pthread_mutex_unlock(&r.lock);
+      }
+      pthread_mutex_lock(&r.lock);
+      r.stop = 1;
+      pthread_cond_broadcast(&r.changed);
+      pthread_mutex_unlock(&r.lock);
+      pthread_join(reader, NULL);
+    }
+  }
+  free(block);
+  pthread_cond_destroy(&r.changed);
+  pthread_mutex_destroy(&r.lock);
+}
+
 static void* HashWorker(void* unused) {
   (void)unused;
   for (;;) {
@@ -120,7 +263,8 @@ static void* HashWorker(void* unused) {
     queue_head = job->next;
     if (queue_head == NULL) queue_tail = NULL;
     pthread_mutex_unlock(&queue_lock);
-    if (job->length > 0) SHA1_Update(job->ctx, job->data, job->length);
+    if (job->fd >= 0) hash_file(job);
+    else if (job->length > 0) SHA1_Update(job->ctx, job->data, job->length);
     napi_call_threadsafe_function(job->tsfn, job, napi_tsfn_blocking);
   }
   return NULL;
@@ -140,10 +284,17 @@ static void CallJs(napi_env env, napi_value js_cb, void* context, void* data) {
   napi_delete_reference(env, job->ctx_ref);
   napi_delete_reference(env, job->bytes_ref);
   napi_delete_reference(env, job->callback_ref);
+  int file = job->fd >= 0;
+  napi_value args[3];
+  if (file) {
+    napi_create_int32(env, job->error, &args[0]);
+    napi_create_double(env, (double)job->bytes_read, &args[1]);
+    napi_create_uint32(env, (uint32_t)job->states_written, &args[2]);
+  }
   free(job);
   if (--env_data->pending == 0) napi_unref_threadsafe_function(env, env_data->tsfn);
   napi_get_global(env, &global);
-  napi_call_function(env, global, callback, 0, NULL, NULL);
+  napi_call_function(env, global, callback, file ? 3 : 0, file ? args : NULL, NULL);
 }
 
 static void FreeEnvData(napi_env env, void* data, void* hint) {
@@ -170,6 +321,8 @@ static EnvData* env_data_of(napi_env env) {
   return env_data;
 }
 
+static void enqueue(napi_env env, Job* job, napi_value* refs);
+
 static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -184,12 +337,81 @@ static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "expected a callback");
     return NULL;
   }
-  EnvData* env_data = env_data_of(env);
-  Job* job = (Job*)malloc(sizeof(Job));
-  if (env_data == NULL || job == NULL) {
-    free(job);
+  Job* job = (Job*)calloc(1, sizeof(Job));
+  if (job == NULL) {
     napi_throw_error(env, NULL, "cannot queue the SHA-1 job");
     return NULL;
+  }
+  job->fd = -1;
+  job->ctx = ctx;
+  job->data = bytes;
+  job->length = length;
+  enqueue(env, job, argv);
+  return NULL;
+}
+
+/*
+ * updateFileAsync(ctx, fd, position, length, boundary, states, callback): hashes `length` bytes of the open file
+ * `fd` from `position` into ctx on the hashing thread (in order with the other jobs); at each multiple of
+ * `boundary` (0: none) of ctx's byte count the chaining state goes into `states` (20 bytes each, as far as it
+ * holds). callback(errno, bytesRead, statesWritten) on the JS thread; bytesRead < length: the file ended first.
+ * ctx and states must not be touched until then, nor the file descriptor closed.
+ */
+static napi_value UpdateFileAsync(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  SHA_CTX* ctx = ctx_of(env, argv[0]);
+  if (ctx == NULL) return NULL;
+  int32_t fd = -1;
+  double position = -1, length = -1, boundary = -1;
+  if (napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 ||
+      napi_get_value_double(env, argv[2], &position) != napi_ok || !(position >= 0) ||
+      napi_get_value_double(env, argv[3], &length) != napi_ok || !(length >= 0) ||
+      napi_get_value_double(env, argv[4], &boundary) != napi_ok || !(boundary >= 0) ||
+      position > 9007199254740991.0 || length > 9007199254740991.0 || boundary > 9007199254740991.0) {
+    napi_throw_range_error(env, NULL, "expected a file descriptor, a position, a length and a boundary");
+    return NULL;
+  }
+  size_t states_length = 0;
+  void* states = NULL;
+  napi_typedarray_type states_type;
+  if (napi_get_typedarray_info(env, argv[5], &states_type, &states_length, &states, NULL, NULL) != napi_ok ||
+      states_type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "expected a Uint8Array for the states");
+    return NULL;
+  }
+  if (states == NULL) states_length = 0;
+  napi_valuetype type;
+  napi_typeof(env, argv[6], &type);
+  if (type != napi_function) {
+    napi_throw_type_error(env, NULL, "expected a callback");
+    return NULL;
+  }
+  Job* job = (Job*)calloc(1, sizeof(Job));
+  if (job == NULL) {
+    napi_throw_error(env, NULL, "cannot queue the SHA-1 job");
+    return NULL;
+  }
+  job->fd = fd;
+  job->ctx = ctx;
+  job->data = states;
+  job->length = (size_t)length;
+  job->position = (int64_t)position;
+  job->boundary = (uint64_t)boundary;
+  job->states_capacity = states_length / 20;
+  napi_value refs[3] = {argv[0], argv[5], argv[6]};
+  enqueue(env, job, refs);
+  return NULL;
+}
+
+/* queues `job` for the hashing thread; refs: the context, the bytes (or states) and the callback */
+static void enqueue(napi_env env, Job* job, napi_value* refs) {
+  EnvData* env_data = env_data_of(env);
+  if (env_data == NULL) {
+    free(job);
+    napi_throw_error(env, NULL, "cannot queue the SHA-1 job");
+    return;
   }
   pthread_mutex_lock(&queue_lock);
   if (!worker_started) {
@@ -198,7 +420,7 @@ static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
       pthread_mutex_unlock(&queue_lock);
       free(job);
       napi_throw_error(env, NULL, "cannot start the SHA-1 thread");
-      return NULL;
+      return;
     }
     pthread_detach(thread);
     worker_started = 1;
@@ -206,12 +428,9 @@ static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&queue_lock);
   job->next = NULL;
   job->tsfn = env_data->tsfn;
-  job->ctx = ctx;
-  job->data = bytes;
-  job->length = length;
-  napi_create_reference(env, argv[0], 1, &job->ctx_ref);
-  napi_create_reference(env, argv[1], 1, &job->bytes_ref);
-  napi_create_reference(env, argv[2], 1, &job->callback_ref);
+  napi_create_reference(env, refs[0], 1, &job->ctx_ref);
+  napi_create_reference(env, refs[1], 1, &job->bytes_ref);
+  napi_create_reference(env, refs[2], 1, &job->callback_ref);
   if (env_data->pending++ == 0) napi_ref_threadsafe_function(env, env_data->tsfn);
   pthread_mutex_lock(&queue_lock);
   if (queue_tail == NULL) queue_head = job;
@@ -219,7 +438,6 @@ static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
   queue_tail = job;
   pthread_cond_signal(&queue_ready);
   pthread_mutex_unlock(&queue_lock);
-  return NULL;
 }
 
 static void set_uint32(napi_env env, napi_value obj, const char* name, uint32_t value) {
@@ -243,6 +461,7 @@ NAPI_MODULE_INIT() {
   set_function(env, exports, "update", Update);
   set_function(env, exports, "final", Final);
   set_function(env, exports, "updateAsync", UpdateAsync);
+  set_function(env, exports, "updateFileAsync", UpdateFileAsync);
   /* the SHA_CTX layout, so JavaScript can export / import states without assuming it */
   set_uint32(env, exports, "ctxSize", (uint32_t)sizeof(SHA_CTX));
   set_uint32(env, exports, "offsetH", (uint32_t)offsetof(SHA_CTX, h0));

@@ -8,6 +8,9 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as internal from "../src/internal/nativeSha1.js"
 
 const MiB = 1048576
@@ -29,6 +32,25 @@ const pieces = (bytes: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Arra
 /** Runs a callback-style `updateAsync` as an Effect. */
 const awaitDone = (start: (done: () => void) => void) =>
   Effect.async<void>((resume) => start(() => resume(Effect.void)))
+
+/** Runs a callback-style `updateFileAsync` as an Effect. */
+const awaitFile = (start: (done: (result: Sha1.FileUpdate) => void) => void) =>
+  Effect.async<Sha1.FileUpdate>((resume) => start((result) => resume(Effect.succeed(result))))
+
+/** `bytes` written to a fresh temp file, open for reading; closed and removed with the scope. */
+const tempFile = (bytes: Uint8Array) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cos-v4-native-"))
+      fs.writeFileSync(path.join(dir, "f"), bytes)
+      return { dir, fd: fs.openSync(path.join(dir, "f"), "r") }
+    }),
+    ({ dir, fd }) =>
+      Effect.sync(() => {
+        fs.closeSync(fd)
+        fs.rmSync(dir, { recursive: true, force: true })
+      })
+  )
 
 // The addon is built by `pnpm install` (packages/native/addon/build.mjs); CI has a compiler, so a missing addon
 // is a build failure we want to see, not a silent fallback.
@@ -173,6 +195,95 @@ describe("NativeSha1", () => {
         assert.strictEqual(aligned.sha(), nodeSha1(bytes))
       }),
     { fastCheck: { numRuns: 100 } }
+  )
+
+  it.scoped.prop(
+    "updateFileAsync: ranges of a file (read ahead by the job's reader thread) give node:crypto's digest and the states at each boundary",
+    [
+      FastCheck.integer({ min: 0, max: 700_000 }),
+      FastCheck.array(FastCheck.nat(), { maxLength: 6 }),
+      FastCheck.integer({ min: 1, max: 3000 })
+    ],
+    ([size, cuts, blocks]) =>
+      Effect.gen(function*() {
+        // sizes drawn directly (arbitrary arrays are mostly tiny): most runs cross many boundaries
+        const bytes = file(size)
+        const { fd } = yield* tempFile(bytes)
+        const boundary = blocks * 64
+        const hasher = native.make()
+        const reference = Sha1.make()
+        const states: Array<string> = []
+        const expected: Array<string> = []
+        for (const piece of pieces(bytes, cuts)) {
+          const position = hasher.byteLength
+          const result = yield* awaitFile((done) =>
+            hasher.updateFileAsync!({ fd, position, length: piece.length }, boundary, done)
+          )
+          assert.deepStrictEqual([result.bytesRead, result.errno], [piece.length, 0])
+          states.push(...result.states)
+          // the reference: byte by byte up to each boundary
+          for (let at = position; at < position + piece.length;) {
+            const end = Math.min(position + piece.length, (Math.floor(at / boundary) + 1) * boundary)
+            reference.update(bytes.subarray(at, end))
+            if (end % boundary === 0) expected.push(reference.state())
+            at = end
+          }
+        }
+        assert.strictEqual(hasher.byteLength, bytes.length)
+        assert.strictEqual(hasher.digest(), nodeSha1(bytes))
+        assert.deepStrictEqual(states, expected)
+      }),
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  it.scoped("updateFileAsync: a file shorter than the range stops at its end; a bad descriptor reports its errno", () =>
+    Effect.gen(function*() {
+      const bytes = file(300_000)
+      const { fd } = yield* tempFile(bytes)
+      const hasher = native.make()
+      const short = yield* awaitFile((done) => hasher.updateFileAsync!({ fd, position: 0, length: 400_000 }, 0, done))
+      assert.deepStrictEqual([short.bytesRead, short.errno, short.states.length], [300_000, 0, 0])
+      assert.strictEqual(hasher.digest(), nodeSha1(bytes))
+
+      const closed = fs.openSync(process.execPath, "r")
+      fs.closeSync(closed)
+      const bad = yield* awaitFile((done) =>
+        native.make().updateFileAsync!({ fd: closed, position: 0, length: 10 }, 64, done)
+      )
+      assert.deepStrictEqual([bad.bytesRead, bad.errno], [0, os.constants.errno.EBADF])
+    }))
+
+  it("updateFileAsync checks its arguments", () => {
+    const hasher = native.make()
+    const noop = () => undefined
+    assert.throws(() => hasher.updateFileAsync!({ fd: -1, position: 0, length: 1 }, 0, noop), /file descriptor/)
+    assert.throws(() => hasher.updateFileAsync!({ fd: 0, position: -1, length: 1 }, 0, noop), /file descriptor/)
+    assert.throws(() => hasher.updateFileAsync!({ fd: 0, position: 0, length: Number.NaN }, 0, noop), /file descriptor/)
+  })
+
+  it.scoped.prop(
+    "uploadparts builder: updateFileAsync over whole ranges equals update over the bytes",
+    [
+      FastCheck.integer({ min: 1, max: 40_000 }),
+      FastCheck.array(FastCheck.nat(), { maxLength: 6 }),
+      FastCheck.integer({ min: 1, max: 60 })
+    ],
+    ([size, cuts, blocks]) =>
+      Effect.gen(function*() {
+        const bytes = file(size)
+        const { fd } = yield* tempFile(bytes)
+        const granularity = blocks * 64
+        const builder = Either.getOrThrow(Sha1.uploadPartsBuilder(granularity, native.make))
+        assert.isDefined(builder.updateFileAsync)
+        for (const piece of pieces(bytes, cuts)) {
+          const position = builder.byteLength
+          yield* awaitFile((done) => builder.updateFileAsync!({ fd, position, length: piece.length }, done))
+        }
+        assert.deepStrictEqual(builder.finish(), Either.getOrThrow(Sha1.uploadParts(bytes, granularity)))
+        assert.strictEqual(builder.sha(), nodeSha1(bytes))
+        assert.isUndefined(Either.getOrThrow(Sha1.uploadPartsBuilder(granularity)).updateFileAsync)
+      }),
+    { fastCheck: { numRuns: 60 } }
   )
 
   it("native fromState rejects malformed states", () => {

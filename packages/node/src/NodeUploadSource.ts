@@ -46,6 +46,7 @@ export const fromFile = (path: string): UploadSource.UploadSource => ({
       size: info.size,
       mtimeMs: info.mtimeMs,
       randomAccess: true,
+      fd: handle.fd,
       read: (into, position) =>
         Effect.tryPromise({
           try: () => handle.read(into, 0, into.length, position).then((r) => r.bytesRead),

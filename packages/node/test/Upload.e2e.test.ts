@@ -1,3 +1,4 @@
+import * as Sha1 from "@cos-v4/core/Sha1"
 import * as Emulator from "@cos-v4/emulator/Emulator"
 import * as Cos from "@cos-v4/slicer/Cos"
 import * as Uploader from "@cos-v4/slicer/Uploader"
@@ -6,9 +7,11 @@ import { afterAll, assert, describe, layer } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as NodeCos from "../src/NodeCos.js"
+import * as NodeSha1 from "../src/NodeSha1.js"
 import * as NodeUploadSource from "../src/NodeUploadSource.js"
 import {
   appId,
@@ -117,6 +120,50 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
       }).pipe(Effect.provide(NodeCos.layerConfig()), Effect.withConfigProvider(provider))
       assert.strictEqual(receipt.sha1, sha1OfFile(file))
       assert.strictEqual(concurrency, 3)
+    }))
+
+  it.effect("sha-at-init reads and hashes the file natively; a file cut short meanwhile fails typed, before init", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const file = writeFile(Path.join(dir, "shrinks.bin"), 70 * MiB + 3, 11)
+      // the native hasher, except that the file loses its tail when the pre-pass starts reading it
+      let fileJobs = 0
+      const shrinking = Layer.effect(
+        Sha1.Sha1,
+        Effect.map(NodeSha1.make, (sha1): Sha1.Sha1.Service => ({
+          ...sha1,
+          make: () => {
+            const hasher = sha1.make()
+            const updateFile = hasher.updateFileAsync!
+            return Object.assign(Object.create(Object.getPrototypeOf(hasher)), hasher, {
+              updateFileAsync: (range: Sha1.FileRange, boundary: number, done: (r: Sha1.FileUpdate) => void) => {
+                if (fileJobs++ === 0) Fs.truncateSync(file, 65 * MiB)
+                updateFile(range, boundary, done)
+              }
+            })
+          }
+        }))
+      )
+      const cos = NodeCos.layer({
+        endpoint: emulator.url,
+        appId,
+        bucket,
+        credentials,
+        checkpointDir: Path.join(dir, "cp4")
+      })
+      const failure = yield* Uploader.upload(NodeUploadSource.fromFile(file), "/e2e/shrinks.bin", {
+        integrity: "sha-at-init",
+        sliceSize: slice,
+        simpleUploadThreshold: 0
+      }).pipe(Effect.flip, Effect.provide(shrinking), Effect.provide(cos))
+      assert.strictEqual(failure._tag, "UploadFailed")
+      assert.isTrue(fileJobs >= 2, "the pre-pass went through updateFileAsync")
+      const cause = failure._tag === "UploadFailed" ? failure.failures.at(-1) : undefined
+      assert.deepStrictEqual([cause?.tag, cause?.reason], ["SourceError", "SizeMismatch"])
+      assert.match(cause?.message ?? "", /the file ended at 68157440: the source shrank/)
+      // nothing reached the server: no init was sent
+      const listed = yield* Effect.provide(Cos.stat("/e2e/shrinks.bin"), cos).pipe(Effect.flip)
+      assert.strictEqual(listed._tag, "ServerError")
     }))
 
   it.effect("layerConfig fails with a ConfigError when a setting is missing", () =>

@@ -32,6 +32,12 @@ export interface Reader {
   /** `false` for streams: `read` must then be called at non-decreasing positions. */
   readonly randomAccess: boolean
   readonly read: (into: Uint8Array, position: number) => Effect.Effect<number, SourceError>
+  /**
+   * The open file's descriptor, when the source is a local file that stays open as long as the reader: a
+   * `Sha1` hasher with `updateFileAsync` then reads and hashes it in one job off the JavaScript thread (the
+   * `sha-at-init` pre-pass). Leave it out otherwise.
+   */
+  readonly fd?: number | undefined
 }
 
 /**

@@ -584,6 +584,34 @@ class Builder implements UploadPartsBuilder {
     })
   }
 
+  get updateFileAsync(): UploadPartsBuilder["updateFileAsync"] {
+    const updateFile = this.hasher.updateFileAsync
+    if (updateFile === undefined) return undefined
+    return (file, done) =>
+      updateFile.call(this.hasher, file, this.granularity, (result) => {
+        const g = this.granularity
+        // bytes followed the held-back state: its part is not the last one
+        if (result.bytesRead > 0 && this.pending !== undefined) {
+          this.done.push({ offset: this.partStart - g, datalen: g, datasha: this.pending })
+          this.pending = undefined
+        }
+        for (const state of result.states) {
+          if (this.pending !== undefined) {
+            this.done.push({ offset: this.partStart - g, datalen: g, datasha: this.pending })
+          }
+          this.partStart += g
+          this.pending = state
+        }
+        this.offset += result.bytesRead
+        // bytes beyond the last boundary: the part before it is not the last one either
+        if (this.pending !== undefined && this.offset > this.partStart) {
+          this.done.push({ offset: this.partStart - g, datalen: g, datasha: this.pending })
+          this.pending = undefined
+        }
+        done(result)
+      })
+  }
+
   sha(): string {
     return this.hasher.digest()
   }

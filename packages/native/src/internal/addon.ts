@@ -12,6 +12,15 @@ export interface Binding {
   readonly init: (ctx: Uint8Array) => void
   readonly update: (ctx: Uint8Array, bytes: Uint8Array) => void
   readonly updateAsync: (ctx: Uint8Array, bytes: Uint8Array, done: () => void) => void
+  readonly updateFileAsync?: (
+    ctx: Uint8Array,
+    fd: number,
+    position: number,
+    length: number,
+    boundary: number,
+    states: Uint8Array,
+    done: (errno: number, bytesRead: number, statesWritten: number) => void
+  ) => void
   readonly final: (ctx: Uint8Array, out: Uint8Array) => void
   readonly retainFreedHeap?: (trimThreshold: number, mmapThreshold: number, topPad: number) => boolean
   readonly ctxSize: number

@@ -25,6 +25,7 @@ class NativeSha1 implements Sha1.Sha1Hasher {
 
   constructor(readonly binding: Binding, readonly ctx: Uint8Array) {
     this.words = new Uint32Array(ctx.buffer, ctx.byteOffset, ctx.byteLength >>> 2)
+    this.updateFileAsync = binding.updateFileAsync === undefined ? undefined : this.updateFile
   }
 
   get byteLength(): number {
@@ -41,6 +42,35 @@ class NativeSha1 implements Sha1.Sha1Hasher {
   readonly updateAsync = (bytes: Uint8Array, done: () => void): void => {
     if (bytes.length === 0) return done()
     this.binding.updateAsync(this.ctx, bytes, done)
+  }
+
+  /**
+   * Hashes a range of an open file on the addon's hashing thread (a reader thread of the job reads ahead in 128 KiB
+   * chunks), recording the chaining state at each multiple of `boundary` of `byteLength`.
+   */
+  readonly updateFileAsync: Sha1.Sha1Hasher["updateFileAsync"]
+
+  private readonly updateFile = (file: Sha1.FileRange, boundary: number, done: (result: Sha1.FileUpdate) => void) => {
+    const start = this.byteLength
+    const count = boundary > 0 ? Math.floor((start + file.length) / boundary) - Math.floor(start / boundary) : 0
+    const states = new Uint8Array(20 * count)
+    this.binding.updateFileAsync!(
+      this.ctx,
+      file.fd,
+      file.position,
+      file.length,
+      boundary,
+      states,
+      (errno, bytesRead, written) => {
+        const words = new Uint32Array(states.buffer, 0, written * 5)
+        const out: Array<string> = []
+        for (let k = 0; k < written; k++) {
+          for (let i = 0; i < 5; i++) this.scratchView.setUint32(i * 4, words[k * 5 + i]!, true)
+          out.push(this.scratch.toString("hex"))
+        }
+        done({ bytesRead, errno, states: out })
+      }
+    )
   }
 
   state(): string {

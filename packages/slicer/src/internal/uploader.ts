@@ -49,6 +49,8 @@ const maxResigns = 3
 const maxResyncs = 5
 const sampleSize = 65536
 const checkpointEvery = 16
+/** Bytes per `updateFileAsync` job of the `sha-at-init` pre-pass (rounded down to whole slices): one `Hashing` event each. */
+const fileRangeBytes = 64 << 20
 
 // ---------------------------------------------------------------------------------------------------------------
 // buffer pool: (concurrency + 1) envelope buffers, nothing else is allocated per slice
@@ -475,6 +477,44 @@ const runUpload = <R>(
     const hashFirst = Effect.gen(function*() {
       if (uploadParts !== undefined) return
       const builder = yield* Sha1.uploadPartsBuilder(state.sliceSize, sha1.make)
+      const updateFile = builder.updateFileAsync
+      if (reader.fd !== undefined && updateFile !== undefined) {
+        // one job per range reads and hashes off the JavaScript thread: no hand-off per slice
+        const fd = reader.fd
+        const range = Math.max(1, Math.floor(fileRangeBytes / state.sliceSize)) * state.sliceSize
+        for (let position = 0; position < size; position += range) {
+          const length = Math.min(range, size - position)
+          const result = yield* Effect.uninterruptible(
+            Effect.async<Sha1.FileUpdate>((resume) =>
+              updateFile({ fd, position, length }, (r) => resume(Effect.succeed(r)))
+            )
+          )
+          if (result.bytesRead !== length) {
+            return yield* terminal(
+              new CosError.SourceError(
+                result.errno !== 0
+                  ? {
+                    reason: "ReadFailed",
+                    source: source.name,
+                    detail: `read at ${position + result.bytesRead} failed (errno ${result.errno})`
+                  }
+                  : {
+                    reason: "SizeMismatch",
+                    source: source.name,
+                    detail: `expected ${size} bytes, the file ended at ${
+                      position + result.bytesRead
+                    }: the source shrank`
+                  }
+              ),
+              position + result.bytesRead
+            )
+          }
+          emit(UploadEvent.Hashing({ bytesHashed: position + length, totalBytes: size }))
+        }
+        uploadParts = builder.finish()
+        state.sha = builder.sha()
+        return
+      }
       const pool = state.pool!
       const chunk = state.sliceSize
       // two buffers: the next chunk is read while the current one is hashed
