@@ -55,7 +55,12 @@ export * as NodeCos from "./NodeCos.js"
  * - a socket idle timeout (the stall window: `UploadOptions.StallTimeout` from the request's context, or the
  *   `stallTimeout` option): when no bytes move for that long the request is destroyed and fails with a
  *   `RequestError` (or, while reading the body, a `ResponseError`) whose `description` starts with `"stalled"`
- *   and whose cause has code `ETIMEDOUT`; the slicer's `Transport` maps it to `TransportError` reason `Stalled`.
+ *   and whose cause has code `ETIMEDOUT`; the slicer's `Transport` maps it to `TransportError` reason `Stalled`;
+ * - an answer window, as the slicer's `Transport` defines it: the complete answer (status, headers, body) within
+ *   `min(StallTimeout, RequestTimeout)` of the request's context, with one Node timer per request (no timer fiber),
+ *   else a failure described `"stalled: no complete answer within N ms"` or `"timeout: no answer within N ms"`
+ *   (cause code `ETIMEDOUT`). The client carries `Transport.AnswerDeadlines`, so the transport arms no timer of
+ *   its own; set both references to `Duration.infinity` for requests without a window.
  *
  * @since 0.1.0
  */

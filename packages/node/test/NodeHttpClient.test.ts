@@ -208,8 +208,53 @@ describe("NodeHttpClient", () => {
       const error = failureOf(
         yield* Effect.exit(UploadOptions.withStallTimeout(client.get(`${srv.url}/hang`), Duration.millis(100)))
       )
-      assert.match(error.description ?? "", /^stalled: no bytes moved for 100 ms/)
+      // the socket idle timer and the answer window are both 100 ms here: either reports the stall
+      assert.match(error.description ?? "", /^stalled: no (bytes moved for|complete answer within) 100 ms/)
     }).pipe(Effect.provide(clientLayer())))
+
+  it.scoped("a body still trickling when the answer window ends fails as stalled, though bytes keep moving", () =>
+    Effect.gen(function*() {
+      const srv = yield* server((_req, res) => {
+        res.writeHead(200, { "content-length": "1000" })
+        const tick = setInterval(() => res.write("x"), 20)
+        res.on("close", () => clearInterval(tick))
+      })
+      const client = yield* HttpClient.HttpClient
+      const response = yield* UploadOptions.withStallTimeout(client.get(`${srv.url}/trickle`), Duration.millis(150))
+      const error = failureOf(yield* Effect.exit(UploadOptions.withStallTimeout(response.text, Duration.millis(150))))
+      assert.strictEqual(error._tag, "ResponseError")
+      assert.strictEqual(error.description, "stalled: no complete answer within 150 ms")
+      assert.strictEqual((error.cause as { code?: string }).code, "ETIMEDOUT")
+    }).pipe(Effect.provide(clientLayer())))
+
+  it.scoped("the client applies the answer window itself; through the Transport a late answer is a Timeout", () =>
+    Effect.gen(function*() {
+      const srv = yield* server(never)
+      const layer = clientLayer()
+      const client = yield* Effect.provide(HttpClient.HttpClient, layer)
+      assert.isTrue((client as { readonly [Transport.AnswerDeadlines]?: boolean })[Transport.AnswerDeadlines])
+      const transport = yield* Effect.provide(
+        Transport.make,
+        Layer.mergeAll(
+          layer,
+          Signer.layer(credentials).pipe(Layer.provideMerge(CosConfig.layer({
+            endpoint: srv.url,
+            appId: credentials.appId,
+            bucket: "bkt"
+          })))
+        )
+      )
+      const path = Either.getOrThrow(CosPath.parseFile("/a.bin"))
+      const error = yield* transport.stat(path).pipe(
+        UploadOptions.withRequestTimeout(Duration.millis(150)),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "TransportError")
+      assert.deepStrictEqual([(error as { reason?: string }).reason, (error as { detail?: string }).detail], [
+        "Timeout",
+        "timeout: no answer within 150 ms"
+      ])
+    }))
 
   it.scoped("a body that stops mid-way fails the body read as stalled", () =>
     Effect.gen(function*() {

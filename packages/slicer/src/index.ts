@@ -101,6 +101,11 @@ export * as Signer from "./Signer.js"
  *   starts with `"stalled"` (or whose cause has code `ETIMEDOUT`), which maps to `Stalled` too.
  * - `Timeout` (when `requestTimeout ≤ stallTimeout`): the same, with the request deadline.
  *
+ * An `HttpClient` that applies this window itself (the one of `@cos-v4/node` does: one native timer instead of a
+ * racing fiber, about 80 µs less CPU per request) carries {@link AnswerDeadlines}; the transport then arms no
+ * timer of its own. It reports the deadline as a `RequestError` / `ResponseError` whose `description` starts with
+ * `"stalled"` (→ `Stalled`) or `"timeout"` (→ `Timeout`).
+ *
  * @since 0.1.0
  */
 export * as Transport from "./Transport.js"

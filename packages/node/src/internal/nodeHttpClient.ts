@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { StallTimeout } from "@cos-v4/slicer/UploadOptions"
+import { AnswerDeadlines } from "@cos-v4/slicer/Transport"
+import { RequestTimeout, StallTimeout } from "@cos-v4/slicer/UploadOptions"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
@@ -50,7 +51,33 @@ export class StallError extends Error {
   }
 }
 
-const stallDescription = (ms: number) => `stalled: no bytes moved for ${ms} ms`
+/**
+ * The cause of a request whose complete answer did not arrive within its window (`code` `ETIMEDOUT`): the
+ * stall window when it is the shorter one (`stalled` true), else the request timeout.
+ *
+ * @internal
+ */
+export class DeadlineError extends Error {
+  readonly code = "ETIMEDOUT"
+  constructor(readonly deadlineMillis: number, readonly stalled: boolean) {
+    super(deadlineDescription(deadlineMillis, stalled))
+    this.name = "DeadlineError"
+  }
+}
+
+const deadlineDescription = (ms: number, stalled: boolean) =>
+  stalled ? `stalled: no complete answer within ${ms} ms` : `timeout: no answer within ${ms} ms`
+
+const toMillis = (d: Duration.Duration): number =>
+  Duration.isFinite(d) ? Math.max(1, Math.ceil(Duration.toMillis(d))) : 0
+
+/** The answer window of a request (0: none) and whether it is the stall window, cached per pair of settings. */
+interface Window {
+  readonly stall: Duration.Duration
+  readonly timeout: Duration.Duration
+  readonly millis: number
+  readonly stalled: boolean
+}
 
 const stallMillisFrom = (context: Context.Context<never>, override: number | undefined): number => {
   if (override !== undefined) return override
@@ -72,8 +99,8 @@ export class NodeClientResponse extends Inspectable.Class implements HttpClientR
   private waiters: Array<(result: BodyBytes) => void> | undefined = undefined
   private cachedHeaders: Headers.Headers | undefined = undefined
   private cachedCookies: Cookies.Cookies | undefined = undefined
-  /** set when the stall timer fired: body failures then carry the "stalled" description */
-  stalledMillis: number | undefined = undefined
+  /** set when the stall or deadline timer fired: body failures then carry its cause and description */
+  timedOut: StallError | DeadlineError | undefined = undefined
 
   /** kept: `source.socket` is detached once the body was read and the connection went back to the agent */
   private readonly socket: { readonly remoteAddress?: string | undefined } | null
@@ -102,14 +129,14 @@ export class NodeClientResponse extends Inspectable.Class implements HttpClientR
   }
 
   private error(reason: "Decode" | "EmptyBody", cause: unknown, description?: string): HttpClientError.ResponseError {
-    const stalled = this.stalledMillis
+    const timedOut = this.timedOut
     return new HttpClientError.ResponseError({
       request: this.request,
       response: this,
       reason,
-      cause: stalled !== undefined ? new StallError(stalled) : cause,
-      ...(stalled !== undefined ?
-        { description: stallDescription(stalled) } :
+      cause: timedOut ?? cause,
+      ...(timedOut !== undefined ?
+        { description: timedOut.message } :
         description !== undefined ?
         { description } :
         {})
@@ -296,16 +323,25 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
     // created on first use: most endpoints are one scheme
     let httpsAgent: Https.Agent | undefined
     yield* Effect.addFinalizer(() => Effect.sync(() => httpsAgent?.destroy()))
-    const stallOverride = options.stallTimeout === undefined ? undefined : (() => {
-      const d = Duration.decode(options.stallTimeout)
-      return Duration.isFinite(d) ? Math.max(1, Math.ceil(Duration.toMillis(d))) : 0
-    })()
+    const stallOverride = options.stallTimeout === undefined ? undefined : Duration.decode(options.stallTimeout)
+    const stallOverrideMs = stallOverride === undefined ? undefined : toMillis(stallOverride)
+    let window: Window | undefined
+    const windowFrom = (context: Context.Context<never>): Window => {
+      const stall = stallOverride ?? Context.get(context, StallTimeout)
+      const timeout = Context.get(context, RequestTimeout)
+      if (window === undefined || window.stall !== stall || window.timeout !== timeout) {
+        const stalled = Duration.lessThan(stall, timeout)
+        window = { stall, timeout, stalled, millis: toMillis(stalled ? stall : timeout) }
+      }
+      return window
+    }
 
     const send = (
       request: HttpClientRequest.HttpClientRequest,
       url: URL,
       signal: AbortSignal,
       stallMs: number,
+      deadline: Window,
       pieces: Pieces | Readable | undefined
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
       Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
@@ -324,30 +360,43 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
           req = Http.request(url, requestOptions)
         }
         let response: NodeClientResponse | undefined
-        let stalled = false
+        let timedOut: StallError | DeadlineError | undefined
+        // the answer window: one timer, cleared once the answer is complete or the request failed
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const clear = () => {
+          if (timer !== undefined) clearTimeout(timer)
+          timer = undefined
+        }
+        const expire = (error: StallError | DeadlineError) => {
+          // a complete answer waiting to be read is not late: no more bytes are expected
+          if (response !== undefined && response.source.complete) return
+          timedOut = error
+          if (response !== undefined) response.timedOut = error
+          req.destroy(error)
+        }
+        if (deadline.millis > 0) {
+          timer = setTimeout(() => {
+            timer = undefined
+            expire(new DeadlineError(deadline.millis, deadline.stalled))
+          }, deadline.millis)
+        }
         req.on("error", (cause) => {
+          clear()
           if (response !== undefined) return // the response body reader reports it
           resume(Effect.fail(
             new HttpClientError.RequestError({
               request,
               reason: "Transport",
               cause,
-              ...(stalled ? { description: stallDescription(stallMs) } : {})
+              ...(timedOut !== undefined ? { description: timedOut.message } : {})
             })
           ))
         })
-        if (stallMs > 0) {
-          req.on("timeout", () => {
-            // a complete answer waiting to be read is not a stall: no more bytes are expected
-            if (response !== undefined && response.source.complete) return
-            stalled = true
-            if (response !== undefined) response.stalledMillis = stallMs
-            req.destroy(new StallError(stallMs))
-          })
-        }
+        if (stallMs > 0) req.on("timeout", () => expire(new StallError(stallMs)))
         req.on("response", (res) => {
           const r = new NodeClientResponse(request, res)
           response = r
+          if (timer !== undefined) res.once("end", clear).once("close", clear)
           // HttpClient aborts the signal when an unread response is garbage collected or its body read is
           // interrupted: release the connection then. The handler must not reference `r` (the registry's target;
           // the signal is reachable from its held value, so a reference would keep `r` alive forever).
@@ -368,6 +417,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
           else req.end()
         }
         return Effect.sync(() => {
+          clear()
           if (response === undefined) req.destroy()
           else response.abandon()
         })
@@ -376,31 +426,35 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
     const encodeError = (request: HttpClientRequest.HttpClientRequest, description: string, cause?: unknown) =>
       Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause, description }))
 
-    return HttpClient.make((request, url, signal, fiber) => {
-      const stallMs = stallMillisFrom(fiber.currentContext, stallOverride)
+    const client = HttpClient.make((request, url, signal, fiber) => {
+      const stallMs = stallMillisFrom(fiber.currentContext, stallOverrideMs)
+      const deadline = windowFrom(fiber.currentContext)
       const body: HttpBody.HttpBody = request.body
       switch (body._tag) {
         case "Empty":
-          return send(request, url, signal, stallMs, undefined)
+          return send(request, url, signal, stallMs, deadline, undefined)
         case "Uint8Array":
-          return send(request, url, signal, stallMs, [body.body])
+          return send(request, url, signal, stallMs, deadline, [body.body])
         case "Raw": {
           const raw = body.body
-          if (raw instanceof Uint8Array || typeof raw === "string") return send(request, url, signal, stallMs, [raw])
-          if (isPieceArray(raw)) return send(request, url, signal, stallMs, raw)
-          if (raw instanceof Readable) return send(request, url, signal, stallMs, raw)
+          if (raw instanceof Uint8Array || typeof raw === "string") {
+            return send(request, url, signal, stallMs, deadline, [raw])
+          }
+          if (isPieceArray(raw)) return send(request, url, signal, stallMs, deadline, raw)
+          if (raw instanceof Readable) return send(request, url, signal, stallMs, deadline, raw)
           if (raw !== null && typeof raw === "object" && Symbol.asyncIterator in raw) {
-            return send(request, url, signal, stallMs, Readable.from(raw as AsyncIterable<Uint8Array>))
+            return send(request, url, signal, stallMs, deadline, Readable.from(raw as AsyncIterable<Uint8Array>))
           }
           return encodeError(request, "unsupported Raw body: expected Uint8Array pieces, a Readable or an iterable")
         }
         case "Stream":
           return Effect.flatMap(
             NodeStream.toReadable(body.stream),
-            (readable) => send(request, url, signal, stallMs, readable)
+            (readable) => send(request, url, signal, stallMs, deadline, readable)
           )
         case "FormData":
           return encodeError(request, "FormData bodies are not supported: send multipart bodies as Uint8Array pieces")
       }
     })
+    return Object.assign(client, { [AnswerDeadlines]: true })
   })

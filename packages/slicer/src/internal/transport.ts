@@ -21,6 +21,9 @@ import type { Payload, RequestError, Transport } from "../Transport.js"
 import { RequestTimeout, StallTimeout } from "../UploadOptions.js"
 
 /** @internal */
+export const AnswerDeadlines: unique symbol = Symbol.for("@cos-v4/slicer/Transport/AnswerDeadlines")
+
+/** @internal */
 export const headRoom = 1024
 
 /** @internal */
@@ -85,8 +88,10 @@ export const fromHttpClientError = (
 ): CosError.TransportError => {
   const description = error.description ?? ""
   const code = errorCode(error.cause)
-  const reason: CosError.TransportError["reason"] = /^stall/i.test(description) ||
-      code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT"
+  const reason: CosError.TransportError["reason"] = /^timeout/i.test(description)
+    ? "Timeout"
+    : /^stall/i.test(description) ||
+        code === "ETIMEDOUT" || code === "ESOCKETTIMEDOUT"
     ? "Stalled"
     : code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED"
     ? "Reset"
@@ -113,6 +118,8 @@ const statusReason = (status: number): CosError.HttpStatusError["reason"] =>
 export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient | Signer | CosConfig> = Effect.gen(
   function*() {
     const rawClient = yield* HttpClient.HttpClient
+    // the client applies the answer window itself: no racing timer fiber per request here
+    const clientDeadlines = (rawClient as { readonly [AnswerDeadlines]?: unknown })[AnswerDeadlines] === true
     // no spans for these requests. `withTracerDisabledWhen` costs a FiberRef `locally` per request, so it is
     // skipped when the calling fiber has the tracer off anyway (the uploader's slice phase does)
     const tracedClient = HttpClient.withTracerDisabledWhen(rawClient, () => true)
@@ -183,10 +190,13 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
         const stallFirst = windowFor.stallFirst
         return Effect.flatMap(
           signer.sign({ op, path, once }),
-          (sign) =>
-            client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign))).pipe(
-              Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
-              Effect.mapError((e) => fromHttpClientError(e, op, path)),
+          (sign) => {
+            const answer = client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign)))
+              .pipe(
+                Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
+                Effect.mapError((e) => fromHttpClientError(e, op, path))
+              )
+            return clientDeadlines ? answer : answer.pipe(
               Effect.timeoutFail({
                 duration: stallFirst ? stall : timeout,
                 onTimeout: () =>
@@ -200,6 +210,7 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
                   }, { disableValidation: true })
               })
             )
+          }
         )
       })
 
