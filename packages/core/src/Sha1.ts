@@ -53,7 +53,9 @@ export interface Sha1Hasher {
 }
 
 /**
- * `length` bytes of the open file `fd` from `position`, for {@link Sha1Hasher.updateFileAsync}.
+ * `length` bytes of the open file `fd` from `position`, for {@link Sha1Hasher.updateFileAsync}. With `into` (at
+ * least `length` bytes) the bytes are also read into it, for a caller that sends them next: one job reads and
+ * hashes them.
  *
  * @since 0.1.0
  * @category models
@@ -62,6 +64,7 @@ export interface FileRange {
   readonly fd: number
   readonly position: number
   readonly length: number
+  readonly into?: Uint8Array | undefined
 }
 
 /**

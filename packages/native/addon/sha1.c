@@ -98,11 +98,13 @@ typedef struct Job {
   napi_ref ctx_ref;
   napi_ref bytes_ref;
   napi_ref callback_ref;
+  napi_ref into_ref; /* a file job's destination buffer, when it has one */
   SHA_CTX* ctx;
   void* data;
   size_t length;
   /* a file job (updateFileAsync): fd >= 0; `data` is then the states buffer (20 bytes per boundary) */
   int fd;
+  unsigned char* into; /* a file job with a destination: read into it on this thread, then hash it there */
   int64_t position;
   uint64_t boundary;
   size_t states_capacity;
@@ -254,6 +256,20 @@ static void hash_file(Job* job) {
   pthread_mutex_destroy(&r.lock);
 }
 
+/* a file job with a destination buffer: pread() it full (or to the end of the file), then hash it while hot */
+static void read_into_and_hash(Job* job) {
+  size_t got = 0;
+  while (got < job->length) {
+    ssize_t n = pread(job->fd, job->into + got, job->length - got, (off_t)(job->position + (int64_t)got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) job->error = errno;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  if (got > 0) hash_with_states(job, job->into, got);
+  job->bytes_read = got;
+}
+
 static void* HashWorker(void* unused) {
   (void)unused;
   for (;;) {
@@ -263,7 +279,8 @@ static void* HashWorker(void* unused) {
     queue_head = job->next;
     if (queue_head == NULL) queue_tail = NULL;
     pthread_mutex_unlock(&queue_lock);
-    if (job->fd >= 0) hash_file(job);
+    if (job->fd >= 0 && job->into != NULL) read_into_and_hash(job);
+    else if (job->fd >= 0) hash_file(job);
     else if (job->length > 0) SHA1_Update(job->ctx, job->data, job->length);
     napi_call_threadsafe_function(job->tsfn, job, napi_tsfn_blocking);
   }
@@ -283,6 +300,7 @@ static void CallJs(napi_env env, napi_value js_cb, void* context, void* data) {
   napi_get_reference_value(env, job->callback_ref, &callback);
   napi_delete_reference(env, job->ctx_ref);
   napi_delete_reference(env, job->bytes_ref);
+  if (job->into_ref != NULL) napi_delete_reference(env, job->into_ref);
   napi_delete_reference(env, job->callback_ref);
   int file = job->fd >= 0;
   napi_value args[3];
@@ -351,15 +369,18 @@ static napi_value UpdateAsync(napi_env env, napi_callback_info info) {
 }
 
 /*
- * updateFileAsync(ctx, fd, position, length, boundary, states, callback): hashes `length` bytes of the open file
- * `fd` from `position` into ctx on the hashing thread (in order with the other jobs); at each multiple of
+ * updateFileAsync(ctx, fd, position, length, boundary, states, callback[, into]): hashes `length` bytes of the
+ * open file `fd` from `position` into ctx on the hashing thread (in order with the other jobs); at each multiple of
  * `boundary` (0: none) of ctx's byte count the chaining state goes into `states` (20 bytes each, as far as it
- * holds). callback(errno, bytesRead, statesWritten) on the JS thread; bytesRead < length: the file ended first.
- * ctx and states must not be touched until then, nor the file descriptor closed.
+ * holds). With `into` (at least `length` bytes) the bytes are read into it by the hashing thread itself and
+ * hashed while in its cache (one job per slice: read and hash with a single hand-off); without, a reader thread
+ * of the job reads ahead into a ring of its own. callback(errno, bytesRead, statesWritten) on the JS thread;
+ * bytesRead < length: the file ended first. ctx, states and into must not be touched until then, nor the file
+ * descriptor closed.
  */
 static napi_value UpdateFileAsync(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   SHA_CTX* ctx = ctx_of(env, argv[0]);
   if (ctx == NULL) return NULL;
@@ -388,11 +409,34 @@ static napi_value UpdateFileAsync(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "expected a callback");
     return NULL;
   }
+  unsigned char* into = NULL;
+  if (argc >= 8) {
+    napi_valuetype into_type;
+    napi_typeof(env, argv[7], &into_type);
+    if (into_type != napi_undefined) {
+      size_t into_length = 0;
+      void* into_data = NULL;
+      napi_typedarray_type into_array;
+      if (napi_get_typedarray_info(env, argv[7], &into_array, &into_length, &into_data, NULL, NULL) != napi_ok ||
+          into_array != napi_uint8_array) {
+        napi_throw_type_error(env, NULL, "expected a Uint8Array destination");
+        return NULL;
+      }
+      /* an empty destination has no data pointer: any non-NULL marker will do, nothing is read into it */
+      into = into_data != NULL ? (unsigned char*)into_data : (unsigned char*)&into_length;
+      if ((double)into_length < length) {
+        napi_throw_range_error(env, NULL, "the destination is shorter than the length");
+        return NULL;
+      }
+    }
+  }
   Job* job = (Job*)calloc(1, sizeof(Job));
   if (job == NULL) {
     napi_throw_error(env, NULL, "cannot queue the SHA-1 job");
     return NULL;
   }
+  job->into = into;
+  if (into != NULL && argc >= 8) napi_create_reference(env, argv[7], 1, &job->into_ref);
   job->fd = fd;
   job->ctx = ctx;
   job->data = states;

@@ -198,7 +198,7 @@ describe("NativeSha1", () => {
   )
 
   it.scoped.prop(
-    "updateFileAsync: ranges of a file (read ahead by the job's reader thread) give node:crypto's digest and the states at each boundary",
+    "updateFileAsync: ranges of a file (read ahead by a reader thread, or into the caller's buffer) give node:crypto's digest and the states at each boundary",
     [
       FastCheck.integer({ min: 0, max: 700_000 }),
       FastCheck.array(FastCheck.nat(), { maxLength: 6 }),
@@ -214,12 +214,20 @@ describe("NativeSha1", () => {
         const reference = Sha1.make()
         const states: Array<string> = []
         const expected: Array<string> = []
+        let k = 0
         for (const piece of pieces(bytes, cuts)) {
           const position = hasher.byteLength
+          // every other range is read into a buffer of the caller's (one thread reads and hashes), the others by
+          // the job's reader thread
+          const into = k++ % 2 === 0 ? new Uint8Array(piece.length + 3).fill(7) : undefined
           const result = yield* awaitFile((done) =>
-            hasher.updateFileAsync!({ fd, position, length: piece.length }, boundary, done)
+            hasher.updateFileAsync!({ fd, position, length: piece.length, into }, boundary, done)
           )
           assert.deepStrictEqual([result.bytesRead, result.errno], [piece.length, 0])
+          if (into !== undefined) {
+            assert.deepStrictEqual(into.subarray(0, piece.length), piece)
+            assert.deepStrictEqual([...into.subarray(piece.length)], [7, 7, 7])
+          }
           states.push(...result.states)
           // the reference: byte by byte up to each boundary
           for (let at = position; at < position + piece.length;) {
@@ -244,6 +252,14 @@ describe("NativeSha1", () => {
       const short = yield* awaitFile((done) => hasher.updateFileAsync!({ fd, position: 0, length: 400_000 }, 0, done))
       assert.deepStrictEqual([short.bytesRead, short.errno, short.states.length], [300_000, 0, 0])
       assert.strictEqual(hasher.digest(), nodeSha1(bytes))
+      const into = new Uint8Array(400_000)
+      const again = native.make()
+      const shortInto = yield* awaitFile((done) =>
+        again.updateFileAsync!({ fd, position: 100_000, length: 400_000, into }, 0, done)
+      )
+      assert.deepStrictEqual([shortInto.bytesRead, shortInto.errno], [200_000, 0])
+      assert.deepStrictEqual(into.subarray(0, 200_000), bytes.subarray(100_000))
+      assert.strictEqual(again.digest(), nodeSha1(bytes.subarray(100_000)))
 
       const closed = fs.openSync(process.execPath, "r")
       fs.closeSync(closed)
@@ -259,6 +275,10 @@ describe("NativeSha1", () => {
     assert.throws(() => hasher.updateFileAsync!({ fd: -1, position: 0, length: 1 }, 0, noop), /file descriptor/)
     assert.throws(() => hasher.updateFileAsync!({ fd: 0, position: -1, length: 1 }, 0, noop), /file descriptor/)
     assert.throws(() => hasher.updateFileAsync!({ fd: 0, position: 0, length: Number.NaN }, 0, noop), /file descriptor/)
+    assert.throws(
+      () => hasher.updateFileAsync!({ fd: 0, position: 0, length: 10, into: new Uint8Array(9) }, 0, noop),
+      /shorter than the length/
+    )
   })
 
   it.scoped.prop(

@@ -19,7 +19,8 @@ export interface Binding {
     length: number,
     boundary: number,
     states: Uint8Array,
-    done: (errno: number, bytesRead: number, statesWritten: number) => void
+    done: (errno: number, bytesRead: number, statesWritten: number) => void,
+    into?: Uint8Array | undefined
   ) => void
   readonly final: (ctx: Uint8Array, out: Uint8Array) => void
   readonly retainFreedHeap?: (trimThreshold: number, mmapThreshold: number, topPad: number) => boolean

@@ -45,8 +45,9 @@ class NativeSha1 implements Sha1.Sha1Hasher {
   }
 
   /**
-   * Hashes a range of an open file on the addon's hashing thread (a reader thread of the job reads ahead in 128 KiB
-   * chunks), recording the chaining state at each multiple of `boundary` of `byteLength`.
+   * Hashes a range of an open file on the addon's hashing thread, recording the chaining state at each multiple of
+   * `boundary` of `byteLength`: with `into`, that thread reads the range into it and hashes it; without, a reader
+   * thread of the job reads ahead in 128 KiB chunks.
    */
   readonly updateFileAsync: Sha1.Sha1Hasher["updateFileAsync"]
 
@@ -69,7 +70,8 @@ class NativeSha1 implements Sha1.Sha1Hasher {
           out.push(this.scratch.toString("hex"))
         }
         done({ bytesRead, errno, states: out })
-      }
+      },
+      file.into
     )
   }
 

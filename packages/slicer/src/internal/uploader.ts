@@ -312,6 +312,37 @@ const runUpload = <R>(
         }
       })
 
+    /**
+     * One `updateFileAsync` job (reading the file off the JavaScript thread, hashing, and with `into` keeping the
+     * bytes). It cannot be cancelled: it is waited for even on interruption, so that no thread still writes into a
+     * buffer going back to the pool, or reads a file descriptor about to be closed.
+     */
+    const fileJob = (
+      update: (file: Sha1.FileRange, done: (result: Sha1.FileUpdate) => void) => void,
+      file: Sha1.FileRange
+    ): Effect.Effect<void, CosError.CosError> =>
+      Effect.flatMap(
+        Effect.uninterruptible(
+          Effect.async<Sha1.FileUpdate>((resume) => update(file, (r) => resume(Effect.succeed(r))))
+        ),
+        (result) => {
+          if (result.bytesRead === file.length) return Effect.void
+          const at = file.position + result.bytesRead
+          return terminal(
+            new CosError.SourceError(
+              result.errno !== 0
+                ? { reason: "ReadFailed", source: source.name, detail: `read at ${at} failed (errno ${result.errno})` }
+                : {
+                  reason: "SizeMismatch",
+                  source: source.name,
+                  detail: `expected ${size} bytes, the file ended at ${at}: the source shrank`
+                }
+            ),
+            at
+          )
+        }
+      )
+
     // ---------------------------------------------------------------------------------------------------------
     // simple upload
     // ---------------------------------------------------------------------------------------------------------
@@ -484,31 +515,7 @@ const runUpload = <R>(
         const range = Math.max(1, Math.floor(fileRangeBytes / state.sliceSize)) * state.sliceSize
         for (let position = 0; position < size; position += range) {
           const length = Math.min(range, size - position)
-          const result = yield* Effect.uninterruptible(
-            Effect.async<Sha1.FileUpdate>((resume) =>
-              updateFile({ fd, position, length }, (r) => resume(Effect.succeed(r)))
-            )
-          )
-          if (result.bytesRead !== length) {
-            return yield* terminal(
-              new CosError.SourceError(
-                result.errno !== 0
-                  ? {
-                    reason: "ReadFailed",
-                    source: source.name,
-                    detail: `read at ${position + result.bytesRead} failed (errno ${result.errno})`
-                  }
-                  : {
-                    reason: "SizeMismatch",
-                    source: source.name,
-                    detail: `expected ${size} bytes, the file ended at ${
-                      position + result.bytesRead
-                    }: the source shrank`
-                  }
-              ),
-              position + result.bytesRead
-            )
-          }
+          yield* fileJob(updateFile, { fd, position, length })
           emit(UploadEvent.Hashing({ bytesHashed: position + length, totalBytes: size }))
         }
         uploadParts = builder.finish()
@@ -545,6 +552,11 @@ const runUpload = <R>(
     // ---- slices ----
     let concurrency = opts.concurrency
     const hasher = integrity === "inline" ? sha1.make() : undefined
+    // a local file and a hasher that reads files: one job reads each slice into its buffer and hashes it
+    const readFile = hasher?.updateFileAsync
+    const readAndHash = reader.fd !== undefined && readFile !== undefined
+      ? (file: Sha1.FileRange, done: (result: Sha1.FileUpdate) => void) => readFile.call(hasher, file, 0, done)
+      : undefined
 
     const resyncSlice = (offset: number) => (error: CosError.CosError) =>
       Effect.flatMap(listSlices, (listed): Effect.Effect<Option.Option<void>, CosError.CosError> => {
@@ -597,9 +609,11 @@ const runUpload = <R>(
             if (next >= indices.length) return Effect.succeed(undefined)
             const slice = SlicePlan.slice(plan, indices[next++]!)
             const content = buffer.subarray(headRoom, headRoom + slice.length)
-            const prepared = hash && hasher !== undefined ?
-              Effect.zipRight(readExactly(content, slice.offset), hashInto(hasher, content)) :
-              readExactly(content, slice.offset)
+            const prepared = !hash || hasher === undefined
+              ? readExactly(content, slice.offset)
+              : readAndHash !== undefined
+              ? fileJob(readAndHash, { fd: reader.fd!, position: slice.offset, length: slice.length, into: content })
+              : Effect.zipRight(readExactly(content, slice.offset), hashInto(hasher, content))
             return Effect.flatMap(prepared, () =>
               stats.acked.has(slice.offset)
                 ? Effect.succeed({ slice, send: false })
