@@ -43,6 +43,10 @@ const sizes: ReadonlyArray<readonly [string, number]> = [
 
 const integrities: ReadonlyArray<UploadOptions.Integrity> = ["sha-at-init", "inline"]
 
+/** The client's layers against the emulator at `url`, with checkpoints in `dir/<checkpoints>`. */
+const cosLayer = (url: string, checkpoints: string) =>
+  NodeCos.layer({ endpoint: url, appId, bucket, credentials, checkpointDir: Path.join(dir, checkpoints) })
+
 layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCredentials, auth: "strict" }), {
   timeout: 60_000,
   excludeTestServices: true // the emulator and the client processes share the real clock (signature times)
@@ -55,13 +59,7 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
         if (!Fs.existsSync(file)) writeFile(file, size, size % 97)
         const expected = sha1OfFile(file)
         const target = `/e2e/${integrity}/${size}.bin`
-        const cos = NodeCos.layer({
-          endpoint: emulator.url,
-          appId,
-          bucket,
-          credentials,
-          checkpointDir: Path.join(dir, "checkpoints")
-        })
+        const cos = cosLayer(emulator.url, "checkpoints")
         const run = Effect.gen(function*() {
           // small sizes go through the slice protocol too (threshold 0) unless empty
           const receipt = yield* Uploader.upload(NodeUploadSource.fromFile(file), target, {
@@ -90,9 +88,7 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
       const emulator = yield* Emulator.Emulator
       const file = writeFile(Path.join(dir, "fs.bin"), 3 * slice + 17, 5)
       const receipt = yield* Uploader.uploadFile(file, "/e2e/fs.bin", { simpleUploadThreshold: 0 }).pipe(
-        Effect.provide(
-          NodeCos.layer({ endpoint: emulator.url, appId, bucket, credentials, checkpointDir: Path.join(dir, "cp2") })
-        )
+        Effect.provide(cosLayer(emulator.url, "cp2"))
       )
       assert.strictEqual(receipt.sha1, sha1OfFile(file))
     }))
@@ -144,13 +140,7 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
           }
         }))
       )
-      const cos = NodeCos.layer({
-        endpoint: emulator.url,
-        appId,
-        bucket,
-        credentials,
-        checkpointDir: Path.join(dir, "cp4")
-      })
+      const cos = cosLayer(emulator.url, "cp4")
       const failure = yield* Uploader.upload(NodeUploadSource.fromFile(file), "/e2e/shrinks.bin", {
         integrity: "sha-at-init",
         sliceSize: slice,
