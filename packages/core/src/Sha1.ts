@@ -166,7 +166,7 @@ export interface UploadPart {
  * file's `sha` once everything has been fed. `updateAsync` feeds like `update` and calls `done` afterwards; it
  * hashes off the JavaScript thread when the hasher has `updateAsync` and the bytes do not cross a part boundary
  * (they may end on one), and at once otherwise. Until `done` runs, neither the builder nor the bytes may be touched.
-`updateFileAsync` is there when the hasher can read and hash a file itself.
+ * `updateFileAsync` is there when the hasher can read and hash a file itself.
  *
  * @since 0.1.0
  * @category models

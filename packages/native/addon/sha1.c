@@ -104,7 +104,8 @@ typedef struct Job {
   size_t length;
   /* a file job (updateFileAsync): fd >= 0; `data` is then the states buffer (20 bytes per boundary) */
   int fd;
-  unsigned char* into; /* a file job with a destination: read into it on this thread, then hash it there */
+  int has_into;        /* a file job with a destination: read into it on this thread, then hash it there */
+  unsigned char* into; /* (NULL for an empty destination, which is never read into) */
   int64_t position;
   uint64_t boundary;
   size_t states_capacity;
@@ -279,9 +280,15 @@ static void* HashWorker(void* unused) {
     queue_head = job->next;
     if (queue_head == NULL) queue_tail = NULL;
     pthread_mutex_unlock(&queue_lock);
-    if (job->fd >= 0 && job->into != NULL) read_into_and_hash(job);
-    else if (job->fd >= 0) hash_file(job);
-    else if (job->length > 0) SHA1_Update(job->ctx, job->data, job->length);
+    if (job->fd >= 0 && job->length == 0) {
+      /* nothing to read */
+    } else if (job->fd >= 0 && job->has_into) {
+      read_into_and_hash(job);
+    } else if (job->fd >= 0) {
+      hash_file(job);
+    } else if (job->length > 0) {
+      SHA1_Update(job->ctx, job->data, job->length);
+    }
     napi_call_threadsafe_function(job->tsfn, job, napi_tsfn_blocking);
   }
   return NULL;
@@ -410,6 +417,7 @@ static napi_value UpdateFileAsync(napi_env env, napi_callback_info info) {
     return NULL;
   }
   unsigned char* into = NULL;
+  int has_into = 0;
   if (argc >= 8) {
     napi_valuetype into_type;
     napi_typeof(env, argv[7], &into_type);
@@ -422,8 +430,8 @@ static napi_value UpdateFileAsync(napi_env env, napi_callback_info info) {
         napi_throw_type_error(env, NULL, "expected a Uint8Array destination");
         return NULL;
       }
-      /* an empty destination has no data pointer: any non-NULL marker will do, nothing is read into it */
-      into = into_data != NULL ? (unsigned char*)into_data : (unsigned char*)&into_length;
+      has_into = 1;
+      into = (unsigned char*)into_data;
       if ((double)into_length < length) {
         napi_throw_range_error(env, NULL, "the destination is shorter than the length");
         return NULL;
@@ -435,8 +443,9 @@ static napi_value UpdateFileAsync(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "cannot queue the SHA-1 job");
     return NULL;
   }
+  job->has_into = has_into;
   job->into = into;
-  if (into != NULL && argc >= 8) napi_create_reference(env, argv[7], 1, &job->into_ref);
+  if (has_into) napi_create_reference(env, argv[7], 1, &job->into_ref);
   job->fd = fd;
   job->ctx = ctx;
   job->data = states;

@@ -34,8 +34,8 @@ export interface Reader {
   readonly read: (into: Uint8Array, position: number) => Effect.Effect<number, SourceError>
   /**
    * The open file's descriptor, when the source is a local file that stays open as long as the reader: a
-   * `Sha1` hasher with `updateFileAsync` then reads and hashes it in one job off the JavaScript thread (the
-   * `sha-at-init` pre-pass). Leave it out otherwise.
+   * `Sha1` hasher with `updateFileAsync` then reads and hashes it off the JavaScript thread (the `sha-at-init`
+   * pre-pass in ranges, each `inline` slice into its buffer). Leave it out otherwise.
    */
   readonly fd?: number | undefined
 }

@@ -590,23 +590,21 @@ class Builder implements UploadPartsBuilder {
     return (file, done) =>
       updateFile.call(this.hasher, file, this.granularity, (result) => {
         const g = this.granularity
-        // bytes followed the held-back state: its part is not the last one
-        if (result.bytesRead > 0 && this.pending !== undefined) {
-          this.done.push({ offset: this.partStart - g, datalen: g, datasha: this.pending })
-          this.pending = undefined
-        }
-        for (const state of result.states) {
+        // a held-back state is final once more bytes followed it: a later boundary, or bytes past the last one
+        const settle = () => {
           if (this.pending !== undefined) {
             this.done.push({ offset: this.partStart - g, datalen: g, datasha: this.pending })
           }
+          this.pending = undefined
+        }
+        for (const state of result.states) {
+          settle()
           this.partStart += g
           this.pending = state
         }
         this.offset += result.bytesRead
-        // bytes beyond the last boundary: the part before it is not the last one either
-        if (this.pending !== undefined && this.offset > this.partStart) {
-          this.done.push({ offset: this.partStart - g, datalen: g, datasha: this.pending })
-          this.pending = undefined
+        if (this.offset > this.partStart) {
+          settle()
         }
         done(result)
       })

@@ -71,19 +71,16 @@ const deadlineDescription = (ms: number, stalled: boolean) =>
 const toMillis = (d: Duration.Duration): number =>
   Duration.isFinite(d) ? Math.max(1, Math.ceil(Duration.toMillis(d))) : 0
 
-/** The answer window of a request (0: none) and whether it is the stall window, cached per pair of settings. */
+/**
+ * The time limits of a request, cached per pair of settings: the socket idle timeout (`stallMs`, 0: none) and the
+ * answer window (`millis`, 0: none), which is the stall window when that is the shorter one (`stalled`).
+ */
 interface Window {
   readonly stall: Duration.Duration
   readonly timeout: Duration.Duration
+  readonly stallMs: number
   readonly millis: number
   readonly stalled: boolean
-}
-
-const stallMillisFrom = (context: Context.Context<never>, override: number | undefined): number => {
-  if (override !== undefined) return override
-  const d = Context.get(context, StallTimeout)
-  if (!Duration.isFinite(d)) return 0
-  return Math.max(1, Math.ceil(Duration.toMillis(d)))
 }
 
 type BodyBytes = { readonly _tag: "bytes"; readonly bytes: Buffer } | {
@@ -324,14 +321,13 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
     let httpsAgent: Https.Agent | undefined
     yield* Effect.addFinalizer(() => Effect.sync(() => httpsAgent?.destroy()))
     const stallOverride = options.stallTimeout === undefined ? undefined : Duration.decode(options.stallTimeout)
-    const stallOverrideMs = stallOverride === undefined ? undefined : toMillis(stallOverride)
     let window: Window | undefined
     const windowFrom = (context: Context.Context<never>): Window => {
       const stall = stallOverride ?? Context.get(context, StallTimeout)
       const timeout = Context.get(context, RequestTimeout)
       if (window === undefined || window.stall !== stall || window.timeout !== timeout) {
         const stalled = Duration.lessThan(stall, timeout)
-        window = { stall, timeout, stalled, millis: toMillis(stalled ? stall : timeout) }
+        window = { stall, timeout, stalled, stallMs: toMillis(stall), millis: toMillis(stalled ? stall : timeout) }
       }
       return window
     }
@@ -340,8 +336,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
       request: HttpClientRequest.HttpClientRequest,
       url: URL,
       signal: AbortSignal,
-      stallMs: number,
-      deadline: Window,
+      limits: Window,
       pieces: Pieces | Readable | undefined
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> =>
       Effect.async<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((resume) => {
@@ -350,7 +345,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
           headers = { ...request.headers, "content-length": String(bodyLength(pieces)) }
         }
         const requestOptions: Http.RequestOptions = { method: request.method, headers }
-        if (stallMs > 0) requestOptions.timeout = stallMs
+        if (limits.stallMs > 0) requestOptions.timeout = limits.stallMs
         let req: Http.ClientRequest
         if (url.protocol === "https:") {
           requestOptions.agent = httpsAgent ??= new Https.Agent({ ...agentOptions, ...options.https })
@@ -374,11 +369,11 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
           if (response !== undefined) response.timedOut = error
           req.destroy(error)
         }
-        if (deadline.millis > 0) {
+        if (limits.millis > 0) {
           timer = setTimeout(() => {
             timer = undefined
-            expire(new DeadlineError(deadline.millis, deadline.stalled))
-          }, deadline.millis)
+            expire(new DeadlineError(limits.millis, limits.stalled))
+          }, limits.millis)
         }
         req.on("error", (cause) => {
           clear()
@@ -392,7 +387,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
             })
           ))
         })
-        if (stallMs > 0) req.on("timeout", () => expire(new StallError(stallMs)))
+        if (limits.stallMs > 0) req.on("timeout", () => expire(new StallError(limits.stallMs)))
         req.on("response", (res) => {
           const r = new NodeClientResponse(request, res)
           response = r
@@ -427,30 +422,29 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
       Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", cause, description }))
 
     const client = HttpClient.make((request, url, signal, fiber) => {
-      const stallMs = stallMillisFrom(fiber.currentContext, stallOverrideMs)
-      const deadline = windowFrom(fiber.currentContext)
+      const limits = windowFrom(fiber.currentContext)
       const body: HttpBody.HttpBody = request.body
       switch (body._tag) {
         case "Empty":
-          return send(request, url, signal, stallMs, deadline, undefined)
+          return send(request, url, signal, limits, undefined)
         case "Uint8Array":
-          return send(request, url, signal, stallMs, deadline, [body.body])
+          return send(request, url, signal, limits, [body.body])
         case "Raw": {
           const raw = body.body
           if (raw instanceof Uint8Array || typeof raw === "string") {
-            return send(request, url, signal, stallMs, deadline, [raw])
+            return send(request, url, signal, limits, [raw])
           }
-          if (isPieceArray(raw)) return send(request, url, signal, stallMs, deadline, raw)
-          if (raw instanceof Readable) return send(request, url, signal, stallMs, deadline, raw)
+          if (isPieceArray(raw)) return send(request, url, signal, limits, raw)
+          if (raw instanceof Readable) return send(request, url, signal, limits, raw)
           if (raw !== null && typeof raw === "object" && Symbol.asyncIterator in raw) {
-            return send(request, url, signal, stallMs, deadline, Readable.from(raw as AsyncIterable<Uint8Array>))
+            return send(request, url, signal, limits, Readable.from(raw as AsyncIterable<Uint8Array>))
           }
           return encodeError(request, "unsupported Raw body: expected Uint8Array pieces, a Readable or an iterable")
         }
         case "Stream":
           return Effect.flatMap(
             NodeStream.toReadable(body.stream),
-            (readable) => send(request, url, signal, stallMs, deadline, readable)
+            (readable) => send(request, url, signal, limits, readable)
           )
         case "FormData":
           return encodeError(request, "FormData bodies are not supported: send multipart bodies as Uint8Array pieces")

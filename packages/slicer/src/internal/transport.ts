@@ -170,7 +170,6 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
 
     // one exchange: sign, send, read the answer; time limits per the module docs. Kept to few Effect steps: it
     // runs once per slice.
-    let windowFor: { timeout: Duration.Duration; stall: Duration.Duration; stallFirst: boolean } | undefined
     const exchange = (
       op: Op,
       path: CosPath.CosPath,
@@ -178,41 +177,45 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<{ readonly status: number; readonly text: string }, RequestError> =>
       Effect.withFiberRuntime((fiber) => {
-        const context = fiber.currentContext
         const client = fiber.getFiberRef(FiberRef.currentTracerEnabled) ? tracedClient : rawClient
-        const timeout = Context.get(context, RequestTimeout)
-        const stall = Context.get(context, StallTimeout)
-        if (windowFor === undefined || windowFor.timeout !== timeout || windowFor.stall !== stall) {
-          windowFor = { timeout, stall, stallFirst: Duration.lessThan(stall, timeout) }
-        }
-        // one timer for the whole exchange (each timer costs ~25 µs per request): the answer (headers and the
-        // small envelope body) must be complete within min(stallTimeout, requestTimeout)
-        const stallFirst = windowFor.stallFirst
-        return Effect.flatMap(
-          signer.sign({ op, path, once }),
-          (sign) => {
-            const answer = client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign)))
-              .pipe(
-                Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
-                Effect.mapError((e) => fromHttpClientError(e, op, path))
-              )
-            return clientDeadlines ? answer : answer.pipe(
-              Effect.timeoutFail({
-                duration: stallFirst ? stall : timeout,
-                onTimeout: () =>
-                  new CosError.TransportError({
-                    reason: stallFirst ? "Stalled" : "Timeout",
-                    detail: stallFirst ?
-                      `no complete answer within ${Duration.format(stall)}` :
-                      `no answer within ${Duration.format(timeout)}`,
-                    op,
-                    path
-                  }, { disableValidation: true })
-              })
+        return Effect.flatMap(signer.sign({ op, path, once }), (sign) => {
+          const answer = client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign)))
+            .pipe(
+              Effect.flatMap((response) => Effect.map(response.text, (text) => ({ status: response.status, text }))),
+              Effect.mapError((e) => fromHttpClientError(e, op, path))
             )
-          }
-        )
+          return clientDeadlines ? answer : withinWindow(fiber.currentContext, answer, op, path)
+        })
       })
+
+    // one timer for the whole exchange (each timer costs ~25 µs per request): the answer (headers and the small
+    // envelope body) must be complete within min(stallTimeout, requestTimeout)
+    let windowFor: { timeout: Duration.Duration; stall: Duration.Duration; stallFirst: boolean } | undefined
+    const withinWindow = <A>(
+      context: Context.Context<never>,
+      answer: Effect.Effect<A, RequestError>,
+      op: Op,
+      path: CosPath.CosPath
+    ): Effect.Effect<A, RequestError> => {
+      const timeout = Context.get(context, RequestTimeout)
+      const stall = Context.get(context, StallTimeout)
+      if (windowFor === undefined || windowFor.timeout !== timeout || windowFor.stall !== stall) {
+        windowFor = { timeout, stall, stallFirst: Duration.lessThan(stall, timeout) }
+      }
+      const stallFirst = windowFor.stallFirst
+      return Effect.timeoutFail(answer, {
+        duration: stallFirst ? stall : timeout,
+        onTimeout: () =>
+          new CosError.TransportError({
+            reason: stallFirst ? "Stalled" : "Timeout",
+            detail: stallFirst ?
+              `no complete answer within ${Duration.format(stall)}` :
+              `no answer within ${Duration.format(timeout)}`,
+            op,
+            path
+          }, { disableValidation: true })
+      })
+    }
 
     // the envelope's data on success, a typed error otherwise
     const interpret = (
