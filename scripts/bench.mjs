@@ -348,6 +348,30 @@ function renderUploader(r) {
         } |`
     )
   }
+  // sha-at-init: the hashing pass and the slices run one after the other, so its rate is 1 / (1/H + 1/U)
+  for (const m of modes) {
+    const o = r.ours[m]
+    if (!o.hashingMbps || !o.uploadPhaseMbps) continue
+    const h = o.hashingMbps.median
+    const u = o.uploadPhaseMbps.median
+    const c = r.ceiling?.mbps.median
+    lines.push(
+      "",
+      `- ${m} runs in two phases, one after the other (the receipt's \`hashingMillis\` times the first): the ` +
+        `hashing pass before \`upload_slice_init\` at ${n0(h)} MB/s (median), then the slices at ${n0(u)} MB/s` +
+        (c ?
+          ` (${ratio(o.uploadPhaseRatio)} of the ceiling; inline, which hashes while sending: ` +
+          `${ratio(r.ours.inline?.ratio)})` :
+          "") +
+        `. Together 1 / (1/${n0(h)} + 1/${n0(u)}) = ${n0(1 / (1 / h + 1 / u))} MB/s.` +
+        (c ?
+          ` Even slices at the ceiling's speed would give ${ratio(h / (h + c))}; ` +
+          (h > 0.6 * c
+            ? `≥ 0.6× needs the slices at ${ratio((0.6 * h) / (h - 0.6 * c))} of the ceiling with this hashing speed.`
+            : "0.6× is out of reach at this hashing speed.") :
+          "")
+    )
+  }
   const rss = Object.entries(r.rss ?? {})
   if (rss.length > 0) {
     lines.push(

@@ -124,6 +124,8 @@ const resetHWM = (): boolean => {
 interface ClientRun {
   readonly mbps: number
   readonly seconds: number
+  /** of `seconds`, the hashing pass before init (`receipt.hashingMillis`; 0 for inline) */
+  readonly hashingSeconds: number
   readonly peakRssMiB: number
   readonly clientCpuPct: number
   readonly emulatorCpuPct: number
@@ -226,6 +228,7 @@ const clientMain = async () => {
     return {
       mbps: size / 1e6 / seconds,
       seconds,
+      hashingSeconds: receipt.hashingMillis / 1000,
       clientCpuPct: ((cpu.user + cpu.system) / 1e6 / seconds) * 100,
       emulatorCpuPct: (emulatorCpuMs / 1000 / seconds) * 100,
       verifiedBy: receipt.verifiedBy,
@@ -543,6 +546,12 @@ const main = async () => {
     const cpu = stats(rows.map((x) => x.clientCpuPct))
     const emu = stats(rows.map((x) => x.emulatorCpuPct))
     const first = stats(firsts[mode]!)
+    // sha-at-init runs in two phases, one after the other: the hashing pass, then the slices
+    const hashed = rows.filter((x) => x.hashingSeconds > 0)
+    const phases = hashed.length === 0 ? undefined : {
+      hashingMbps: stats(hashed.map((x) => sizeMiB * MiB / 1e6 / x.hashingSeconds)),
+      uploadPhaseMbps: stats(hashed.map((x) => sizeMiB * MiB / 1e6 / (x.seconds - x.hashingSeconds)))
+    }
     summary[mode] = {
       mbps: s,
       ratio,
@@ -551,12 +560,26 @@ const main = async () => {
       emulatorCpuPct: emu,
       firstUploadMbps: first,
       firstUploadRatio: first.median / ceilingStats.median,
+      ...(phases === undefined ? {} : {
+        hashingMbps: phases.hashingMbps,
+        uploadPhaseMbps: phases.uploadPhaseMbps,
+        uploadPhaseRatio: phases.uploadPhaseMbps.median / ceilingStats.median
+      }),
       runs: rows
     }
     lines.push(
       `| cos-v4 ${mode} → emulator | ${f0(s.min)} / **${f0(s.median)}** / ${f0(s.max)} (${s.n}) | ${f2(ratio)} | ${
         f0(r.median)
       } | ${f0(cpu.median)} / ${f0(emu.median)} | ${f0(first.median)} |`
+    )
+  }
+  for (const mode of modes) {
+    const o = summary[mode] as { hashingMbps?: Stats; uploadPhaseMbps?: Stats; uploadPhaseRatio?: number }
+    if (o.hashingMbps === undefined || o.uploadPhaseMbps === undefined) continue
+    lines.push("")
+    lines.push(
+      `${mode} phases (medians): hashing pass before init ${f0(o.hashingMbps.median)} MB/s, then the slices ` +
+        `${f0(o.uploadPhaseMbps.median)} MB/s (${f2(o.uploadPhaseRatio ?? NaN)} of the ceiling)`
     )
   }
   const background = modes.flatMap((m) => ours[m]!.map((r) => r.backgroundCpuPct))

@@ -81,6 +81,10 @@ layer(Emulator.layerTest({ appId, buckets: [bucket], credentials: emulatorCreden
           assert.strictEqual(receipt.sliceCount, Math.ceil(size / slice))
           assert.strictEqual(receipt.slicesSent + receipt.slicesSkipped, receipt.sliceCount)
         }
+        // the pass before init is part of the duration; inline hashes while sending
+        assert.isTrue(receipt.hashingMillis <= receipt.durationMillis, JSON.stringify(receipt))
+        if (integrity === "inline" || size === 0) assert.strictEqual(receipt.hashingMillis, 0)
+        else if (size >= 100 * MiB) assert.isTrue(receipt.hashingMillis > 0, `${receipt.hashingMillis} ms`)
       }))
   })
 

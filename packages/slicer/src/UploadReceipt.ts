@@ -52,6 +52,12 @@ export interface UploadReceipt {
   readonly startedAt: number
   readonly finishedAt: number
   readonly durationMillis: number
+  /**
+   * Of `durationMillis`, the time spent hashing the whole source before `upload_slice_init` (the `sha-at-init`
+   * pass that yields `sha` and `uploadparts`; nothing can be sent meanwhile). 0 when the hash was computed while
+   * the slices were sent (`inline`), for simple uploads and when a resumed upload's checkpoint had the `sha`.
+   */
+  readonly hashingMillis: number
   /** Slice buffers: how many were allocated, their size, and the most in use at once. */
   readonly buffers: { readonly count: number; readonly size: number; readonly peakInUse: number }
 }

@@ -156,7 +156,8 @@ const runUpload = <R>(
       acked: new Set<number>(),
       scheduleState: schedule.initial as unknown,
       attempt: 0,
-      acksSinceSave: 0
+      acksSinceSave: 0,
+      hashingMillis: 0
     }
     const state = {
       session: undefined as string | undefined,
@@ -283,6 +284,7 @@ const runUpload = <R>(
         startedAt,
         finishedAt,
         durationMillis: finishedAt - startedAt,
+        hashingMillis: stats.hashingMillis,
         buffers: {
           count: state.pool?.count ?? 0,
           size: state.pool?.size ?? 0,
@@ -505,8 +507,7 @@ const runUpload = <R>(
 
     // ---- hashing (sha-at-init) ----
     let uploadParts: ReadonlyArray<Sha1.UploadPart> | undefined
-    const hashFirst = Effect.gen(function*() {
-      if (uploadParts !== undefined) return
+    const hashWhole = Effect.gen(function*() {
       const builder = yield* Sha1.uploadPartsBuilder(state.sliceSize, sha1.make)
       const updateFile = builder.updateFileAsync
       if (reader.fd !== undefined && updateFile !== undefined) {
@@ -547,6 +548,14 @@ const runUpload = <R>(
           )))
       uploadParts = builder.finish()
       state.sha = builder.sha()
+    })
+
+    // the pass before init: nothing is sent meanwhile (the receipt reports its duration)
+    const hashFirst = Effect.gen(function*() {
+      if (uploadParts !== undefined) return
+      const hashStart = yield* Clock.currentTimeMillis
+      yield* hashWhole
+      stats.hashingMillis += (yield* Clock.currentTimeMillis) - hashStart
     })
 
     // ---- slices ----
