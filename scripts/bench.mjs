@@ -323,25 +323,47 @@ function renderUploader(r) {
     "during a process's first GiBs, so the rows are steady state; the last column is the first upload of each " +
     "fresh process (before its warm-up), the speed a one-off `cos upload` of such a file sees.",
     "",
-    "| what | n | MB/s min | MB/s median | MB/s max | ratio to ceiling (median) | goal | client peak RSS MiB (median) | fresh process, first upload: MB/s (ratio), median |",
-    "|---|---:|---:|---:|---:|---:|---|---:|---:|"
+    ...(r.ceilingOffset
+      ? [
+        "The second ceiling is the same reference with one line changed in a copy: pipeline.mjs reads each slice " +
+        "1 KiB into its buffer instead of at its start (our uploader's slice buffers start 1 KiB in, room for the " +
+        "multipart head). On some machines the kernel copies file data into a page-aligned buffer several times " +
+        "slower than at any other alignment; this run's probe (`readSync` of 1 MiB slices of the cached file): " +
+        `${n0(r.readProbe?.pageAlignedMbps?.median)} MB/s page-aligned, ` +
+        `${n0(r.readProbe?.offset1KiBMbps?.median)} MB/s 1 KiB in. Where the two differ, the reference as given ` +
+        "is not a ceiling, and the ratio to the second one is the figure to judge by.",
+        ""
+      ]
+      : []),
+    "| what | n | MB/s min | MB/s median | MB/s max | ratio to ceiling (median) | ratio to the second ceiling | goal | client peak RSS MiB (median) | fresh process, first upload: MB/s (ratio), median |",
+    "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
   ]
+  const second = r.ceilingOffset?.mbps.median
   if (r.ceiling) {
     lines.push(
       `| ceiling: pipeline.mjs → server.mjs \`mp-builtin-offset\` | ${r.ceiling.mbps.n} | ${mmm(r.ceiling.mbps)} | ` +
-        `1.00× | – | ${n0(r.ceiling.peakRssMiB.median)} | – |`
+        `1.00× | ${second ? ratio(r.ceiling.mbps.median / second) : "–"} | – | ${n0(r.ceiling.peakRssMiB.median)} | – |`
     )
-  } else lines.push("", "> No ceiling (../shared/bench-limits/pipeline.mjs missing): ratios skipped.", "")
+  }
+  if (r.ceilingOffset) {
+    lines.push(
+      `| second ceiling: the same, slices read 1 KiB into their buffers | ${r.ceilingOffset.mbps.n} | ` +
+        `${mmm(r.ceilingOffset.mbps)} | ${ratio(second / r.ceiling.mbps.median)} | 1.00× | – | – | – |`
+    )
+  }
+  if (!r.ceiling) lines.push("", "> No ceiling (../shared/bench-limits/pipeline.mjs missing): ratios skipped.", "")
   const goals = { inline: 0.8, "sha-at-init": 0.6 }
   for (const m of modes) {
     const o = r.ours[m]
     const g = goals[m]
+    const verdict = (x) => (x >= g ? "met" : "**not met**")
     const met = o.ratio === undefined || o.ratio === null || !r.ceiling || g === undefined
       ? "–"
-      : `≥ ${g}×: ${o.ratio >= g ? "met" : "**not met**"}`
+      : `≥ ${g}×: ${verdict(o.ratio)}` +
+        (o.ratioToOffsetCeiling ? `; to the second ceiling: ${verdict(o.ratioToOffsetCeiling)}` : "")
     lines.push(
-      `| **cos-v4 ${m} → emulator** | ${o.mbps.n} | ${mmm(o.mbps)} | **${
-        r.ceiling ? ratio(o.ratio) : "–"
+      `| **cos-v4 ${m} → emulator** | ${o.mbps.n} | ${mmm(o.mbps)} | **${r.ceiling ? ratio(o.ratio) : "–"}** | **${
+        o.ratioToOffsetCeiling ? ratio(o.ratioToOffsetCeiling) : "–"
       }** | ${met} | ` +
         `${n0(o.peakRssMiB?.median)} | ${
           o.firstUploadMbps ? `${n0(o.firstUploadMbps.median)} (${r.ceiling ? ratio(o.firstUploadRatio) : "–"})` : "–"
@@ -354,14 +376,17 @@ function renderUploader(r) {
     if (!o.hashingMbps || !o.uploadPhaseMbps) continue
     const h = o.hashingMbps.median
     const u = o.uploadPhaseMbps.median
-    const c = r.ceiling?.mbps.median
+    // judged against the higher of the two ceilings
+    const c = Math.max(r.ceiling?.mbps.median ?? 0, r.ceilingOffset?.mbps.median ?? 0) || undefined
+    const phaseRatio = c === r.ceilingOffset?.mbps.median ? o.uploadPhaseRatioToOffsetCeiling : o.uploadPhaseRatio
+    const inlineRatio = c === r.ceilingOffset?.mbps.median ? r.ours.inline?.ratioToOffsetCeiling : r.ours.inline?.ratio
     lines.push(
       "",
       `- ${m} runs in two phases, one after the other (the receipt's \`hashingMillis\` times the first): the ` +
         `hashing pass before \`upload_slice_init\` at ${n0(h)} MB/s (median), then the slices at ${n0(u)} MB/s` +
         (c ?
-          ` (${ratio(o.uploadPhaseRatio)} of the ceiling; inline, which hashes while sending: ` +
-          `${ratio(r.ours.inline?.ratio)})` :
+          ` (${ratio(phaseRatio)} of the ${c === r.ceilingOffset?.mbps.median ? "second " : ""}ceiling, the higher ` +
+          `one; inline, which hashes while sending: ${ratio(inlineRatio)})` :
           "") +
         `. Together 1 / (1/${n0(h)} + 1/${n0(u)}) = ${n0(1 / (1 / h + 1 / u))} MB/s.` +
         (c ?

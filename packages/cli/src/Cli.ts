@@ -247,7 +247,9 @@ export const formatReceipt = (file: string, r: UploadReceipt.UploadReceipt): str
     `  size      ${ProgressDisplay.bytes(r.fileSize)} (${r.fileSize} bytes), ${how}`,
     `  sha1      ${r.sha1} (verified by ${r.verifiedBy === "server" ? "the server at finish" : "stat after finish"})`,
     `  requests  ${r.requests}, retries ${r.retries}`,
-    `  took      ${seconds.toFixed(2)} s (${ProgressDisplay.bytes(r.bytesSent / seconds)}/s sent)`,
+    `  took      ${seconds.toFixed(2)} s (${ProgressDisplay.bytes(r.bytesSent / seconds)}/s sent)${
+      r.hashingMillis > 0 ? `, of which ${(r.hashingMillis / 1000).toFixed(2)} s hashing before init` : ""
+    }`,
     `  url       ${r.access.url}`,
     ""
   ].join("\n")
