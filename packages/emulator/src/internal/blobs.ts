@@ -42,6 +42,13 @@ const io = (op: string) => (cause: unknown) =>
 
 const idPattern = /^[A-Za-z0-9-]{1,64}$/
 
+/**
+ * A buffer to read files into that starts 1 KiB past a page boundary. On some x86 VMs (this project's AMD EPYC
+ * machines with Linux 6.18) the kernel copies file data into a page-aligned buffer at ~2 GB/s and into any other
+ * alignment at ~10 GB/s (the uploader bench's read probe, docs/benchmarks.md); large buffers start on a page.
+ */
+const readBuffer = (size: number): Buffer => Buffer.allocUnsafeSlow(size + 1024).subarray(1024)
+
 /** @internal */
 export const disk = (dataDir: string, options: { readonly fsync: boolean }): Effect.Effect<Blobs, StorageError> =>
   Effect.gen(function*() {
@@ -166,7 +173,7 @@ export const disk = (dataDir: string, options: { readonly fsync: boolean }): Eff
         from >= size ? Effect.void : Effect.tryPromise({
           try: async () => {
             const h = await fs.promises.open(fileOf(sessionsDir, id), "r")
-            const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size - from)))
+            const buf = readBuffer(Math.min(1 << 20, Math.max(1, size - from)))
             try {
               let pos = from
               while (pos < size) {
