@@ -31,7 +31,7 @@
  *   causes. `--checkpoint-dir` on a disk path shows that co-location cost.
  * - A second ceiling, in the same rounds: a copy of the reference scripts (in `.bench-tmp/`) whose one change is
  *   that pipeline.mjs reads each slice at offset 1024 of its buffer instead of 0. On some machines the kernel copies
- *   file data into a page-aligned buffer 4-5 times slower than into any other alignment (the uploader's slice
+ *   file data into a page-aligned buffer about 5 times slower than into any other alignment (the uploader's slice
  *   buffers start 1 KiB in: room for the multipart head); the run measures both alignments (`readProbe`) and
  *   reports our ratios to both ceilings.
  * - `--quick`: 64 MiB file, 2 runs, 64 MiB warm-up, RSS at 64 / 256 MiB: a smoke run, not a measurement.
