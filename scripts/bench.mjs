@@ -374,6 +374,7 @@ function renderUploader(r) {
   for (const m of modes) {
     const o = r.ours[m]
     if (!o.hashingMbps || !o.uploadPhaseMbps) continue
+    const g = goals[m]
     const h = o.hashingMbps.median
     const u = o.uploadPhaseMbps.median
     // judged against the higher of the two ceilings
@@ -391,9 +392,9 @@ function renderUploader(r) {
         `. Together 1 / (1/${n0(h)} + 1/${n0(u)}) = ${n0(1 / (1 / h + 1 / u))} MB/s.` +
         (c ?
           ` Even slices at the ceiling's speed would give ${ratio(h / (h + c))}; ` +
-          (h > 0.6 * c
-            ? `≥ 0.6× needs the slices at ${ratio((0.6 * h) / (h - 0.6 * c))} of the ceiling with this hashing speed.`
-            : "0.6× is out of reach at this hashing speed.") :
+          (g === undefined ? "" : h > g * c
+            ? `≥ ${g}× needs the slices at ${ratio((g * h) / (h - g * c))} of the ceiling with this hashing speed.`
+            : `${g}× is out of reach at this hashing speed.`) :
           "")
     )
   }
