@@ -363,6 +363,91 @@ describe("NodeHttpClient", () => {
     }).pipe(Effect.provide(clientLayer())))
 })
 
+const waitFor = (done: () => boolean) =>
+  Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      const poll = () => done() ? resolve() : setTimeout(poll, 5)
+      poll()
+    })
+  )
+
+/** the variant the slicer's Transport sends through (`Transport.DirectClient`) */
+const directClient = Effect.map(HttpClient.HttpClient, (client) => {
+  const direct = (client as { readonly [Transport.DirectClient]?: HttpClient.HttpClient })[Transport.DirectClient]
+  if (direct === undefined) throw new Error("NodeHttpClient carries no Transport.DirectClient")
+  return direct
+})
+
+describe("NodeHttpClient's direct variant (Transport.DirectClient)", () => {
+  it.scoped("answers, sends pieces with an exact Content-Length and reuses kept-alive connections", () =>
+    Effect.gen(function*() {
+      const srv = yield* server(json)
+      const client = yield* directClient
+      const response = yield* client.get(`${srv.url}/x`, { urlParams: { op: "stat" } })
+      assert.strictEqual(response.status, 200)
+      assert.deepStrictEqual(yield* response.json, { ok: true, length: 0 })
+      assert.strictEqual(srv.seen[0]!.url, "/x?op=stat")
+      const pieces = [new Uint8Array([1, 2, 3]), new Uint8Array(70_000).fill(9), new Uint8Array([4, 5])]
+      yield* Effect.forEach(
+        Array.from({ length: 20 }, (_, i) => i),
+        (i) =>
+          Effect.flatMap(
+            client.execute(
+              HttpClientRequest.post(`${srv.url}/${i}`).pipe(
+                HttpClientRequest.setBody(HttpBody.raw(pieces, { contentType: "application/octet-stream" }))
+              )
+            ),
+            (r) => r.text
+          ),
+        { concurrency: 4, discard: true }
+      )
+      assert.strictEqual(srv.seen.length, 21)
+      assert.isTrue(srv.seen.slice(1).every((r) => r.headers["content-length"] === "70005" && r.body.length === 70_005))
+      assert.isAtMost(srv.connections(), 4)
+    }).pipe(Effect.provide(clientLayer({ maxSockets: 4 }))))
+
+  it.scoped("a stall is a RequestError described as stalled; an invalid URL is a RequestError InvalidUrl", () =>
+    Effect.gen(function*() {
+      const srv = yield* server(never)
+      const client = yield* directClient
+      const stalled = failureOf(yield* Effect.exit(client.get(`${srv.url}/hang`)))
+      assert.strictEqual(stalled._tag, "RequestError")
+      assert.match(stalled.description ?? "", /^stalled/)
+      const invalid = failureOf(yield* Effect.exit(client.get("http://[::1")))
+      assert.strictEqual(invalid._tag, "RequestError")
+      assert.strictEqual(invalid.reason, "InvalidUrl")
+    }).pipe(Effect.provide(clientLayer({ stallTimeout: "100 millis" }))))
+
+  it.scoped("interrupting the request, or the read of its body, destroys the connection", () =>
+    Effect.gen(function*() {
+      const srv = yield* server((req, res) => {
+        if (req.url === "/hang") return
+        res.writeHead(200, { "content-length": "1000" })
+        res.write("x") // the rest never comes
+      })
+      const client = yield* directClient
+      const fiber = yield* Effect.fork(client.get(`${srv.url}/hang`))
+      yield* waitFor(() => srv.seen.length > 0)
+      yield* Fiber.interrupt(fiber)
+      yield* waitFor(() => srv.closed() > 0)
+      assert.strictEqual(srv.closed(), 1)
+      const response = yield* client.get(`${srv.url}/partial`)
+      const read = yield* Effect.fork(response.text)
+      yield* Effect.repeatN(Effect.yieldNow(), 3) // the read has begun
+      yield* Fiber.interrupt(read)
+      yield* waitFor(() => srv.closed() > 1)
+      assert.strictEqual(srv.closed(), 2)
+    }).pipe(Effect.provide(clientLayer({ stallTimeout: "1 hour" })))) // no timer closes them instead
+
+  it.scoped("a client derived with HttpClient combinators does not carry it", () =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      const derived = HttpClient.mapRequest(client, HttpClientRequest.setHeader("x-a", "1"))
+      assert.isDefined((client as { readonly [Transport.DirectClient]?: unknown })[Transport.DirectClient])
+      assert.isUndefined((derived as { readonly [Transport.DirectClient]?: unknown })[Transport.DirectClient])
+    }).pipe(Effect.provide(clientLayer())))
+})
+
 describe("NodeHttpClient over https", () => {
   const dir = tempDir("tls")
   afterAll(() => Fs.rmSync(dir, { recursive: true, force: true }))

@@ -73,6 +73,19 @@ export interface Payload {
 export const AnswerDeadlines: typeof internal.AnswerDeadlines = internal.AnswerDeadlines
 
 /**
+ * The key under which an `HttpClient` may carry a variant of itself for the transport's exchanges, whose answers
+ * are always read at once and never traced: a client built with `HttpClient.makeWith` instead of
+ * `HttpClient.make`, so without the per-request `AbortController`, `FinalizationRegistry` entry and response
+ * wrapper that make unread responses release their connection when garbage collected, and without spans. The
+ * transport sends through it when present (the client of `@cos-v4/node` carries one); a client derived with
+ * `HttpClient.mapRequest`, `HttpClient.retry` and the like does not carry it, so its transformations always apply.
+ *
+ * @since 0.1.0
+ * @category symbols
+ */
+export const DirectClient: typeof internal.DirectClient = internal.DirectClient
+
+/**
  * Free bytes wanted before a payload (the multipart head of a slice is about 400 bytes).
  *
  * @since 0.1.0

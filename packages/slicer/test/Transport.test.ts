@@ -31,7 +31,7 @@ const canned = (answer: (seen: Seen) => Effect.Effect<Response, HttpClientError.
     Layer.provide(Signer.layer(Fake.credentials)),
     Layer.provide(CosConfig.layer(Fake.config))
   )
-  return { seen, layer }
+  return { seen, layer, client }
 }
 
 const json = (body: unknown, status = 200) =>
@@ -69,6 +69,33 @@ describe("Transport", () => {
         assert.include(text, "\r\n\r\n\x01\x02\x03\x04\x05\r\n")
       }
       assert.isString(request.headers["authorization"])
+    }))
+
+  it.effect("sends through the client's Transport.DirectClient when it carries one, else through the client", () =>
+    Effect.gen(function*() {
+      const answer = () => json({ code: 0, message: "SUCCESS", data: { session: "s", offset: 0, datalen: 1 } })
+      const outer = canned(answer)
+      const direct = canned(answer)
+      const carrying = Object.assign(outer.client, { [Transport.DirectClient]: direct.client })
+      const layerOf = (client: HttpClient.HttpClient) =>
+        Transport.layer.pipe(
+          Layer.provide(Layer.succeed(HttpClient.HttpClient, client)),
+          Layer.provide(Signer.layer(Fake.credentials)),
+          Layer.provide(CosConfig.layer(Fake.config))
+        )
+      const send = (client: HttpClient.HttpClient) =>
+        Effect.flatMap(
+          Effect.provide(Transport.Transport, layerOf(client)),
+          (t) =>
+            t.sliceData({ path: path("/d"), session: "s", offset: 0, content: Transport.payload(new Uint8Array(1)) })
+        )
+      yield* send(carrying)
+      assert.strictEqual(direct.seen.length, 1)
+      assert.strictEqual(outer.seen.length, 0)
+      // a derived client carries no DirectClient: its transformation applies
+      yield* send(HttpClient.mapRequest(carrying, (r) => r))
+      assert.strictEqual(direct.seen.length, 1)
+      assert.strictEqual(outer.seen.length, 1)
     }))
 
   it.effect("a payload without room is copied once into a fresh body", () =>

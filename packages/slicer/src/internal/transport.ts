@@ -24,6 +24,9 @@ import { RequestTimeout, StallTimeout } from "../UploadOptions.js"
 export const AnswerDeadlines: unique symbol = Symbol.for("@cos-v4/slicer/Transport/AnswerDeadlines")
 
 /** @internal */
+export const DirectClient: unique symbol = Symbol.for("@cos-v4/slicer/Transport/DirectClient")
+
+/** @internal */
 export const headRoom = 1024
 
 /** @internal */
@@ -123,6 +126,7 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
     // no spans for these requests. `withTracerDisabledWhen` costs a FiberRef `locally` per request, so it is
     // skipped when the calling fiber has the tracer off anyway (the uploader's slice phase does)
     const tracedClient = HttpClient.withTracerDisabledWhen(rawClient, () => true)
+    const directClient = (rawClient as { readonly [DirectClient]?: HttpClient.HttpClient })[DirectClient]
     const signer = yield* Signer
     const cos = yield* CosConfig
     const boundary = `----cosv4${(yield* Random.nextIntBetween(0, 2 ** 30)).toString(36)}${
@@ -177,7 +181,7 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<{ readonly status: number; readonly text: string }, RequestError> =>
       Effect.withFiberRuntime((fiber) => {
-        const client = fiber.getFiberRef(FiberRef.currentTracerEnabled) ? tracedClient : rawClient
+        const client = directClient ?? (fiber.getFiberRef(FiberRef.currentTracerEnabled) ? tracedClient : rawClient)
         return Effect.flatMap(signer.sign({ op, path, once }), (sign) => {
           const answer = client.execute(HttpClientRequest.setHeader(request, "authorization", Redacted.value(sign)))
             .pipe(
