@@ -173,6 +173,7 @@ function runStep(id) {
 // ---- rendering ----
 const n0 = (x) => (x === undefined || x === null ? "–" : Number(x).toFixed(0))
 const n1 = (x) => (x === undefined || x === null ? "–" : Number(x).toFixed(1))
+const n2 = (x) => (x === undefined || x === null ? "–" : Number(x).toFixed(2))
 const mmm = (s, f = n0) => (s === undefined ? "– | – | –" : `${f(s.min)} | ${f(s.median)} | ${f(s.max)}`)
 const ratio = (x) => (x === undefined || x === null ? "–" : `${Number(x).toFixed(2)}×`)
 
@@ -398,14 +399,34 @@ function renderUploader(r) {
           "")
     )
   }
+  // CPU time per MiB uploaded: how much work each pair does for the same bytes (both processes share the 2 cores)
+  const cpuOf = (c) =>
+    c?.total ? `${n2(c.client.median)} + ${n2(c.server.median)} = ${n2(c.total.median)} ms` : undefined
+  const cpuRows = [
+    ["the ceiling (pipeline.mjs + server.mjs)", r.ceiling?.cpuMsPerMiB],
+    ["the second ceiling", r.ceilingOffset?.cpuMsPerMiB],
+    ...modes.map((m) => [`cos-v4 ${m} (client + emulator)`, r.ours[m]?.cpuMsPerMiB])
+  ].filter(([, c]) => cpuOf(c) !== undefined)
+  if (cpuRows.length > 0) {
+    const base = r.ceiling?.cpuMsPerMiB?.total?.median
+    lines.push(
+      "",
+      "- CPU time per MiB uploaded, client + server (medians of the samples; both processes share the machine's " +
+        "cores, so this is the work each pair does for the same bytes): " +
+        cpuRows.map(([what, c]) =>
+          `${what} ${cpuOf(c)}${base && c !== r.ceiling?.cpuMsPerMiB ? ` (${ratio(c.total.median / base)})` : ""}`
+        ).join("; ") + "."
+    )
+  }
   const rss = Object.entries(r.rss ?? {})
   if (rss.length > 0) {
     lines.push(
       "",
       `Client peak RSS (VmHWM of a fresh client process during one timed upload; goal < 100 MiB and within 10 % ` +
         "between the two sizes), with V8's defaults and with `NodeMemory.bound()` (one call at the start of the " +
-        "program; V8 otherwise grows the young generation to 2 × 16 MiB during a long upload, and the old one up " +
-        "to 4 × its live size). The file-backed part of every figure is ~43 MiB of the `node` executable's " +
+        "program; V8 otherwise grows the young generation to 2 × 16 MiB during the first GiB a fresh process " +
+        "uploads, while it compiles the code paths, and keeps it while the upload allocates; and lets the old one " +
+        "grow up to 4 × its live size). The file-backed part of every figure is ~43 MiB of the `node` executable's " +
         "code, shared by all node processes:",
       "",
       `| integrity mode | ${r.sizeMiB} MiB file | ${4 * r.sizeMiB} MiB file | growth | goal |`,

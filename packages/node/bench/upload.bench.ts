@@ -578,6 +578,14 @@ const main = async () => {
   const ceilingStats = stats(ceilingRuns)
   const ceilingRss = stats(ceiling.flatMap((c) => c.runs.map((r) => r.peakRssMiB)))
   const offsetStats = stats(ceilingOffset.flatMap((c) => c.runs.map((r) => r.mbps)))
+  // CPU time per MiB uploaded (ms) from a CPU % at a rate in MB/s: a figure that other load moves less than MB/s
+  const msPerMiB = (cpuPct: number, mbps: number) => (cpuPct / 100) * (MiB / 1e6 / mbps) * 1000
+  const ceilingCpu = (results: ReadonlyArray<CeilingResult>) =>
+    results.length === 0 ? null : {
+      client: stats(results.map((c) => msPerMiB(c.clientCpuPct, c.mbps.median))),
+      server: stats(results.map((c) => msPerMiB(c.serverCpuPct, c.mbps.median))),
+      total: stats(results.map((c) => msPerMiB(c.clientCpuPct + c.serverCpuPct, c.mbps.median)))
+    }
   const lines: Array<string> = []
   lines.push(
     `Upload of a ${sizeMiB} MiB page-cached file, ${sliceMiB} MiB slices, ${concurrency} in flight, ${runs} timed runs ` +
@@ -632,6 +640,11 @@ const main = async () => {
       peakRssMiB: r,
       clientCpuPct: cpu,
       emulatorCpuPct: emu,
+      cpuMsPerMiB: {
+        client: stats(rows.map((x) => msPerMiB(x.clientCpuPct, x.mbps))),
+        server: stats(rows.map((x) => msPerMiB(x.emulatorCpuPct, x.mbps))),
+        total: stats(rows.map((x) => msPerMiB(x.clientCpuPct + x.emulatorCpuPct, x.mbps)))
+      },
       firstUploadMbps: first,
       firstUploadRatio: first.median / ceilingStats.median,
       ...(phases === undefined ? {} : {
@@ -696,8 +709,12 @@ const main = async () => {
     checkpointDir: checkpointParent,
     node: process.version,
     cpus: Os.cpus().length,
-    ceiling: ceiling.length > 0 ? { mbps: ceilingStats, peakRssMiB: ceilingRss, runs: ceiling } : null,
-    ceilingOffset: ceilingOffset.length > 0 ? { mbps: offsetStats, runs: ceilingOffset } : null,
+    ceiling: ceiling.length > 0 ?
+      { mbps: ceilingStats, peakRssMiB: ceilingRss, cpuMsPerMiB: ceilingCpu(ceiling), runs: ceiling } :
+      null,
+    ceilingOffset: ceilingOffset.length > 0 ?
+      { mbps: offsetStats, cpuMsPerMiB: ceilingCpu(ceilingOffset), runs: ceilingOffset } :
+      null,
     readProbe: probe,
     ours: summary,
     rss
