@@ -100,6 +100,14 @@ const failureOf = <A>(exit: Exit.Exit<A, HttpClientError.HttpClientError>) => {
   throw new Error(`not a typed failure: ${String(exit)}`)
 }
 
+const waitFor = (done: () => boolean) =>
+  Effect.promise(() =>
+    new Promise<void>((resolve) => {
+      const poll = () => done() ? resolve() : setTimeout(poll, 5)
+      poll()
+    })
+  )
+
 describe("NodeHttpClient", () => {
   it.scoped("answers: status, headers, cookies, text (twice), json, remote address", () =>
     Effect.gen(function*() {
@@ -181,12 +189,7 @@ describe("NodeHttpClient", () => {
         })
         assert.strictEqual(srv.closed(), 0) // idle, kept alive
       }))
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          const poll = () => srv.closed() === srv.connections() ? resolve() : setTimeout(poll, 5)
-          poll()
-        })
-      )
+      yield* waitFor(() => srv.closed() === srv.connections())
       assert.isAtLeast(srv.connections(), 1)
       assert.strictEqual(srv.closed(), srv.connections())
     }))
@@ -310,19 +313,9 @@ describe("NodeHttpClient", () => {
       const client = yield* HttpClient.HttpClient
       const fiber = yield* Effect.fork(client.get(`${srv.url}/hang`))
       // wait until the server has the request, then interrupt
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          const poll = () => srv.seen.length > 0 ? resolve() : setTimeout(poll, 5)
-          poll()
-        })
-      )
+      yield* waitFor(() => srv.seen.length > 0)
       yield* Fiber.interrupt(fiber)
-      yield* Effect.promise(() =>
-        new Promise<void>((resolve) => {
-          const poll = () => srv.closed() > 0 ? resolve() : setTimeout(poll, 5)
-          poll()
-        })
-      )
+      yield* waitFor(() => srv.closed() > 0)
       assert.strictEqual(srv.closed(), 1)
     }).pipe(Effect.provide(clientLayer())))
 
@@ -362,14 +355,6 @@ describe("NodeHttpClient", () => {
       assert.strictEqual(error.reason, "Encode")
     }).pipe(Effect.provide(clientLayer())))
 })
-
-const waitFor = (done: () => boolean) =>
-  Effect.promise(() =>
-    new Promise<void>((resolve) => {
-      const poll = () => done() ? resolve() : setTimeout(poll, 5)
-      poll()
-    })
-  )
 
 /** the variant the slicer's Transport sends through (`Transport.DirectClient`) */
 const directClient = Effect.map(HttpClient.HttpClient, (client) => {
