@@ -130,10 +130,12 @@ static int worker_started = 0;
  * A file job: pread() by a reader thread of its own into a ring of buffers while this thread hashes the previous
  * ones, so that reading and hashing overlap without a round trip through JavaScript per chunk. The chunks are cut
  * at multiples of `boundary` of the context's byte count, where the chaining state (h0..h4, host order) is copied
- * out for `uploadparts`.
+ * out for `uploadparts`. Each chunk costs a hand-off between the threads (locks, a wake-up): with 128 KiB chunks the
+ * pass hashed at 1.3-1.45 GB/s here, with 1 MiB ones at 1.5-1.6 GB/s, against 1.66 GB/s for SHA1_Update over memory.
+ * The reader is several times faster than SHA-1, so two buffers keep the hasher busy.
  */
-#define FILE_CHUNK (128 * 1024)
-#define FILE_RING 4
+#define FILE_CHUNK (1024 * 1024)
+#define FILE_RING 2
 
 typedef struct {
   Job* job;

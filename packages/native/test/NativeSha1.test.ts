@@ -244,6 +244,37 @@ describe("NativeSha1", () => {
     { fastCheck: { numRuns: 60 } }
   )
 
+  it.scoped("updateFileAsync reads ahead in 1 MiB chunks: ranges of several chunks, part boundaries off the chunk ends, a file ending mid-chunk", () =>
+    Effect.gen(function*() {
+      const MiB = 1 << 20
+      const bytes = file(5 * MiB + 4321)
+      const { fd } = yield* tempFile(bytes)
+      const boundary = 12_289 * 64 // 786 496 bytes: crosses the chunk ends at other offsets each time
+      const hasher = native.make()
+      const states: Array<string> = []
+      for (const [position, length] of [[0, 3 * MiB + 100], [3 * MiB + 100, bytes.length - (3 * MiB + 100)]] as const) {
+        const result = yield* awaitFile((done) => hasher.updateFileAsync!({ fd, position, length }, boundary, done))
+        assert.deepStrictEqual([result.bytesRead, result.errno], [length, 0])
+        states.push(...result.states)
+      }
+      const reference = Sha1.make()
+      const expected: Array<string> = []
+      for (let at = boundary; at <= bytes.length; at += boundary) {
+        reference.update(bytes.subarray(at - boundary, at))
+        expected.push(reference.state())
+      }
+      assert.strictEqual(hasher.digest(), nodeSha1(bytes))
+      assert.deepStrictEqual(states, expected)
+      // a range running past the end of the file: it stops there, mid-chunk
+      const short = native.make()
+      const from = MiB + 5
+      const result = yield* awaitFile((done) =>
+        short.updateFileAsync!({ fd, position: from, length: 8 * MiB }, 0, done)
+      )
+      assert.deepStrictEqual([result.bytesRead, result.errno], [bytes.length - from, 0])
+      assert.strictEqual(short.digest(), nodeSha1(bytes.subarray(from)))
+    }))
+
   it.scoped("updateFileAsync: a file shorter than the range stops at its end; a bad descriptor reports its errno", () =>
     Effect.gen(function*() {
       const bytes = file(300_000)
