@@ -47,7 +47,7 @@ class NativeSha1 implements Sha1.Sha1Hasher {
   /**
    * Hashes a range of an open file on the addon's hashing thread, recording the chaining state at each multiple of
    * `boundary` of `byteLength`: with `into`, that thread reads the range into it and hashes it; without, a reader
-   * thread of the job reads ahead in 128 KiB chunks.
+   * thread of the job reads ahead in 1 MiB chunks.
    */
   readonly updateFileAsync: Sha1.Sha1Hasher["updateFileAsync"]
 
