@@ -28,7 +28,7 @@ const receipt = (overrides: Partial<UploadReceipt>): UploadReceipt => ({
   finishedAt: 3_000,
   durationMillis: 2_000,
   hashingMillis: 500,
-  buffers: { count: 5, size: MiB + 1024, peakInUse: 5 },
+  buffers: { count: 5, size: MiB + 1024, peakInUse: 5, reused: 0 },
   ...overrides
 })
 

@@ -58,6 +58,14 @@ export interface UploadReceipt {
    * the slices were sent (`inline`), for simple uploads and when a resumed upload's checkpoint had the `sha`.
    */
   readonly hashingMillis: number
-  /** Slice buffers: how many were allocated, their size, and the most in use at once. */
-  readonly buffers: { readonly count: number; readonly size: number; readonly peakInUse: number }
+  /**
+   * Slice buffers: how many the upload used, their size, the most in use at once, and how many of them came
+   * back from earlier uploads through the `BufferPool` (the rest were allocated).
+   */
+  readonly buffers: {
+    readonly count: number
+    readonly size: number
+    readonly peakInUse: number
+    readonly reused: number
+  }
 }

@@ -1,12 +1,7 @@
 // Generated from docs/uploading.md (code block 3) by scripts/codegen.mjs: do not edit.
-import * as NodeMemory from "@cos-v4/node/NodeMemory"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as BufferPool from "@cos-v4/slicer/BufferPool"
 import * as Effect from "effect/Effect"
 
-const main = Effect.gen(function*() {
-  // first thing in the program: it applies to the whole process from now on
-  yield* NodeMemory.bound()
-  // ... the uploads
-})
-
-NodeRuntime.runMain(main)
+// uploads in `program` allocate their own buffers and keep none when they end
+export const withoutReuse = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.provide(program, BufferPool.layer({ maxIdleBytes: 0 }))

@@ -16,6 +16,7 @@ import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as Intervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as BufferPool from "../BufferPool.js"
 import * as CheckpointStore from "../CheckpointStore.js"
 import { CosConfig } from "../CosConfig.js"
 import { Signer } from "../Signer.js"
@@ -59,29 +60,49 @@ const fileRangeBytes = 64 << 20
 interface Pool {
   readonly count: number
   readonly size: number
+  /** of `count`, the buffers that came from the shared `BufferPool` */
+  readonly reused: number
   readonly take: Effect.Effect<Uint8Array>
-  readonly release: (buffer: Uint8Array) => Effect.Effect<void>
+  readonly release: (buffer: Uint8Array, exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
   readonly peak: () => number
 }
 
-const makePool = (count: number, contentSize: number): Effect.Effect<Pool> =>
+/**
+ * The upload's pool: `count` buffers, from the shared `BufferPool` when `shared` is given. They go back to it when
+ * the upload's scope closes, except those whose use ended in a failure or an interruption (a read abandoned by an
+ * interruption may still be writing into them).
+ */
+const makePool = (
+  count: number,
+  contentSize: number,
+  shared: BufferPool.BufferPool.Service | undefined
+): Effect.Effect<Pool, never, Scope.Scope> =>
   Effect.gen(function*() {
     const size = headRoom + contentSize + tailRoom
+    const { buffers, reused } = shared === undefined
+      ? { buffers: Array.from({ length: count }, () => new Uint8Array(size)), reused: 0 }
+      : yield* shared.take(count, size)
+    const tainted = new Set<Uint8Array>()
+    if (shared !== undefined) {
+      yield* Effect.addFinalizer(() => shared.give(buffers.filter((b) => !tainted.has(b))))
+    }
     const queue = yield* Queue.bounded<Uint8Array>(count)
-    yield* Queue.offerAll(queue, Array.from({ length: count }, () => new Uint8Array(size)))
+    yield* Queue.offerAll(queue, buffers)
     let inUse = 0
     let peak = 0
     return {
       count,
       size,
+      reused,
       take: Effect.map(Queue.take(queue), (buffer) => {
         inUse++
         if (inUse > peak) peak = inUse
         return buffer
       }),
-      release: (buffer) =>
+      release: (buffer, exit) =>
         Effect.suspend(() => {
           inUse--
+          if (!Exit.isSuccess(exit)) tainted.add(buffer)
           return Queue.offer(queue, buffer)
         }),
       peak: () => peak
@@ -140,6 +161,7 @@ const runUpload = <R>(
     const store = yield* CheckpointStore.CheckpointStore
     const sha1 = yield* Sha1.Sha1
     const cos = yield* CosConfig
+    const buffers = yield* BufferPool.BufferPool
     const startedAt = yield* Clock.currentTimeMillis
     const schedule = opts.retrySchedule
 
@@ -288,7 +310,8 @@ const runUpload = <R>(
         buffers: {
           count: state.pool?.count ?? 0,
           size: state.pool?.size ?? 0,
-          peakInUse: state.pool?.peak() ?? 0
+          peakInUse: state.pool?.peak() ?? 0,
+          reused: state.pool?.reused ?? 0
         }
       }))
     const shrank = (buffer: Uint8Array, position: number, n: number) =>
@@ -349,7 +372,7 @@ const runUpload = <R>(
     // simple upload
     // ---------------------------------------------------------------------------------------------------------
     if (size <= Math.min(opts.simpleUploadThreshold, SlicePlan.maxSimpleUploadSize)) {
-      const pool = yield* makePool(1, size)
+      const pool = yield* makePool(1, size, undefined)
       state.pool = pool
       return yield* withBuffer(pool, (buffer) =>
         Effect.gen(function*() {
@@ -647,7 +670,7 @@ const runUpload = <R>(
 
     // ---- the flow, with cancellation/failure handling ----
     const flow = Effect.gen(function*() {
-      state.pool = yield* makePool(opts.concurrency + 1, state.sliceSize)
+      state.pool = yield* makePool(opts.concurrency + 1, state.sliceSize, buffers)
       yield* makePlan(state.sliceSize)
       let resumed: Protocol.SliceProgress | undefined
       if (Option.isSome(trusted)) {
@@ -698,7 +721,7 @@ const runUpload = <R>(
               if (data.serial_upload === 1) concurrency = 1
               if (data.slice_size !== state.sliceSize) {
                 yield* makePlan(data.slice_size)
-                state.pool = yield* makePool(opts.concurrency + 1, data.slice_size)
+                state.pool = yield* makePool(opts.concurrency + 1, data.slice_size, buffers)
               }
               break
             }
@@ -763,7 +786,7 @@ const runUpload = <R>(
         if (resumed.slice_size !== state.sliceSize) {
           if (integrity === "sha-at-init" && state.sha === undefined) yield* hashFirst
           yield* makePlan(resumed.slice_size)
-          state.pool = yield* makePool(opts.concurrency + 1, resumed.slice_size)
+          state.pool = yield* makePool(opts.concurrency + 1, resumed.slice_size, buffers)
         }
       }
       emit(UploadEvent.Initialised({
