@@ -2,15 +2,17 @@
  * Process-wide memory settings for programs that upload: a small young generation, and full collections before
  * the old generation has grown far past its live size.
  *
- * - V8 grows the young generation (two semi-spaces) each time enough objects have survived collections since
- *   the last growth, up to 2 × 16 MiB, and shrinks it only once the process allocates slowly. During the first GiB
- *   a fresh process uploads, while V8 compiles the code paths, about 0.8 MB survives each minor collection (in
- *   steady state about 50 KB does), so the young generation reaches its maximum within seconds: about 30 MiB more
- *   resident memory than the upload needs, most of it garbage.
+ * - V8 doubles the young generation (two semi-spaces) each time as many bytes have survived minor collections
+ *   since the last growth as it holds, up to 2 × 16 MiB, and shrinks it only once the process allocates slowly.
+ *   An upload's survivors are its in-flight requests (about 50 KB per collection) and, until V8 has optimized
+ *   effect's code, some of effect's own objects (0.3–0.4 MB per collection for a few seconds after start, and again
+ *   when code is re-optimized, e.g. once offsets pass 2 GiB). So the young generation stays at 2 × 8 MiB through
+ *   the first GiBs of uploads and reaches 2 × 16 MiB after several: 16 MiB more resident memory, most of it garbage.
  * - V8 lets the old generation grow up to 4 × its live size before a full collection.
  *
  * Bounded (young generation at its initial 1–2 MiB, the old one collected at 1.5 × its live size), the client's
- * peak RSS drops by 20–35 MiB (docs/benchmarks.md), for more frequent but smaller collections.
+ * peak RSS is lower and grows less with the amount uploaded (docs/benchmarks.md), for more frequent but smaller
+ * collections.
  *
  * The settings belong to the whole process (V8 flags, applied at once): an app opts in; the library never does.
  *

@@ -65,8 +65,16 @@ export * as NodeCos from "./NodeCos.js"
  *   `HttpClient.make`'s per-request `AbortController`, `FinalizationRegistry` entry, response wrapper and span.
  *   With them, every answered request's objects outlived V8's minor collections until the next full one (old-space
  *   references: the registry's cells and objects of pretenured allocation sites): about 1 MB promoted per minor
- *   collection during an upload, against 5–15 KB through the direct variant. Responses of this client itself keep
- *   `HttpClient.make`'s behaviour (an unread response releases its connection once garbage collected).
+ *   collection during an upload, against 5–15 KB through the direct variant. The variant hands a response over
+ *   once its body has arrived (the transport always reads it), so reading it is one wait fewer. Responses of this
+ *   client itself keep `HttpClient.make`'s behaviour (an unread response releases its connection once garbage
+ *   collected);
+ * - registrations with `Effect.async` that capture a small record, not the request: `Effect.async` keeps a
+ *   function of its own that V8 allocates in the old generation until effect's code is optimized (a function
+ *   literal assigned to a property is pretenured), and that function kept the whole request alive through minor
+ *   collections. During the first GiB of a fresh process this promoted 0.5–0.8 MB per minor collection and grew
+ *   V8's young generation to its maximum (2 × 16 MiB); now 0.3–0.4 MB, and it stays at 2 × 8 MiB through the first
+ *   GiBs (client peak RSS after 1 GiB: 87–88 MiB instead of 104, docs/benchmarks.md).
  *
  * @since 0.1.0
  */
@@ -76,15 +84,17 @@ export * as NodeHttpClient from "./NodeHttpClient.js"
  * Process-wide memory settings for programs that upload: a small young generation, and full collections before
  * the old generation has grown far past its live size.
  *
- * - V8 grows the young generation (two semi-spaces) each time enough objects have survived collections since
- *   the last growth, up to 2 × 16 MiB, and shrinks it only once the process allocates slowly. During the first GiB
- *   a fresh process uploads, while V8 compiles the code paths, about 0.8 MB survives each minor collection (in
- *   steady state about 50 KB does), so the young generation reaches its maximum within seconds: about 30 MiB more
- *   resident memory than the upload needs, most of it garbage.
+ * - V8 doubles the young generation (two semi-spaces) each time as many bytes have survived minor collections
+ *   since the last growth as it holds, up to 2 × 16 MiB, and shrinks it only once the process allocates slowly.
+ *   An upload's survivors are its in-flight requests (about 50 KB per collection) and, until V8 has optimized
+ *   effect's code, some of effect's own objects (0.3–0.4 MB per collection for a few seconds after start, and again
+ *   when code is re-optimized, e.g. once offsets pass 2 GiB). So the young generation stays at 2 × 8 MiB through
+ *   the first GiBs of uploads and reaches 2 × 16 MiB after several: 16 MiB more resident memory, most of it garbage.
  * - V8 lets the old generation grow up to 4 × its live size before a full collection.
  *
  * Bounded (young generation at its initial 1–2 MiB, the old one collected at 1.5 × its live size), the client's
- * peak RSS drops by 20–35 MiB (docs/benchmarks.md), for more frequent but smaller collections.
+ * peak RSS is lower and grows less with the amount uploaded (docs/benchmarks.md), for more frequent but smaller
+ * collections.
  *
  * The settings belong to the whole process (V8 flags, applied at once): an app opts in; the library never does.
  *

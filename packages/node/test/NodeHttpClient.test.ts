@@ -403,7 +403,27 @@ describe("NodeHttpClient's direct variant (Transport.DirectClient)", () => {
       assert.strictEqual(invalid.reason, "InvalidUrl")
     }).pipe(Effect.provide(clientLayer({ stallTimeout: "100 millis" }))))
 
-  it.scoped("interrupting the request, or the read of its body, destroys the connection", () =>
+  it.scoped("hands a response over once its body has arrived, so reading it does not wait again", () =>
+    Effect.gen(function*() {
+      let finish: (() => void) | undefined
+      const srv = yield* server((_req, res) => {
+        res.writeHead(200, { "content-length": "2" })
+        res.write("a")
+        finish = () => res.end("b")
+      })
+      const client = yield* directClient
+      const fiber = yield* Effect.fork(client.get(`${srv.url}/slow`))
+      yield* waitFor(() => finish !== undefined)
+      // headers and half the body are there: the response is not handed over yet
+      yield* Effect.repeatN(Effect.yieldNow(), 20)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      finish!()
+      const response = yield* Fiber.join(fiber)
+      // the body is already read: `text` completes without suspending (`runSync` throws on any async step)
+      assert.strictEqual(Effect.runSync(response.text), "ab")
+    }).pipe(Effect.provide(clientLayer({ stallTimeout: "1 hour" }))))
+
+  it.scoped("interrupting the request, before or while its body is received, destroys the connection", () =>
     Effect.gen(function*() {
       const srv = yield* server((req, res) => {
         if (req.url === "/hang") return
@@ -416,10 +436,10 @@ describe("NodeHttpClient's direct variant (Transport.DirectClient)", () => {
       yield* Fiber.interrupt(fiber)
       yield* waitFor(() => srv.closed() > 0)
       assert.strictEqual(srv.closed(), 1)
-      const response = yield* client.get(`${srv.url}/partial`)
-      const read = yield* Effect.fork(response.text)
-      yield* Effect.repeatN(Effect.yieldNow(), 3) // the read has begun
-      yield* Fiber.interrupt(read)
+      const partial = yield* Effect.fork(client.get(`${srv.url}/partial`))
+      yield* waitFor(() => srv.seen.length > 1)
+      yield* Effect.repeatN(Effect.yieldNow(), 3) // the body has begun
+      yield* Fiber.interrupt(partial)
       yield* waitFor(() => srv.closed() > 1)
       assert.strictEqual(srv.closed(), 2)
     }).pipe(Effect.provide(clientLayer({ stallTimeout: "1 hour" })))) // no timer closes them instead
