@@ -424,10 +424,13 @@ function renderUploader(r) {
       "",
       `Client peak RSS (VmHWM of a fresh client process during one timed upload; goal < 100 MiB and within 10 % ` +
         "between the two sizes), with V8's defaults and with `NodeMemory.bound()` (one call at the start of the " +
-        "program; V8 otherwise grows the young generation to 2 × 16 MiB during the first GiB a fresh process " +
-        "uploads, while it compiles the code paths, and keeps it while the upload allocates; and lets the old one " +
-        "grow up to 4 × its live size). The file-backed part of every figure is ~43 MiB of the `node` executable's " +
-        "code, shared by all node processes:",
+        "program). With the defaults V8 doubles the young generation each time as many bytes have survived minor " +
+        "collections as it holds, up to 2 × 16 MiB: an upload keeps it at 2 × 8 MiB through its first GiBs, and it " +
+        "reaches 2 × 16 MiB after several, or sooner when code is re-optimized (offsets passing 2 GiB), because " +
+        "effect's `Effect.async` allocates a closure in the old generation until V8 has optimized it, through which " +
+        "some of effect's objects of each async step survive (see docs/uploading.md); V8 also lets the old " +
+        "generation grow up to 4 × its live size. The file-backed part of every figure is ~43 MiB of the `node` " +
+        "executable's code, shared by all node processes:",
       "",
       `| integrity mode | ${r.sizeMiB} MiB file | ${4 * r.sizeMiB} MiB file | growth | goal |`,
       "|---|---:|---:|---:|---|"

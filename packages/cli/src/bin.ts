@@ -25,7 +25,7 @@ import * as ExitCode from "./ExitCode.js"
 v8.setFlagsFromString("--heap-growing-percent=200")
 // Freed request bodies stay in the C heap instead of being faulted in again per slice (see NativeHeap)
 NativeHeap.unsafeRetainFreed()
-// An upload's in-flight requests would grow V8's young generation to 2 × 16 MiB (see NodeMemory); the old
+// Uploads would grow V8's young generation to 2 × 16 MiB after some GiB (see NodeMemory); the old
 // generation keeps the growth factor of 3 set above, for the embedded emulator
 NodeMemory.unsafeBound({ oldGenerationGrowthPercent: 200 })
 
