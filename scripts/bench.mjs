@@ -422,7 +422,7 @@ function renderUploader(r) {
   if (rss.length > 0) {
     lines.push(
       "",
-      `Client peak RSS (VmHWM of a fresh client process during one timed upload; goal < 100 MiB and within 10 % ` +
+      `Client peak RSS (VmHWM of a fresh client process during one timed upload, after one untimed upload of the same file; goal < 100 MiB and within 10 % ` +
         "between the two sizes), with V8's defaults and with `NodeMemory.bound()` (one call at the start of the " +
         "program). With the defaults V8 doubles the young generation each time as many bytes have survived minor " +
         "collections as it holds, up to 2 × 16 MiB: an upload keeps it at 2 × 8 MiB through its first GiBs, and it " +
