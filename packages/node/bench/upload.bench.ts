@@ -22,8 +22,9 @@
  * - The client processes run this file bundled by esbuild (into `bench/.bundle/`) under plain `node`, as an app
  *   ships the library; tsx's loader alone would add about 40 MiB to every RSS figure.
  * - Client peak RSS = VmHWM of the client process during the timed run (reset with /proc/self/clear_refs),
- *   with V8's defaults and with `NodeMemory.bound()` (`--bound-memory`),
- *   measured at `--size-mib` and, in a separate fresh process per integrity mode, at 4 × that size.
+ *   with V8's defaults, with `NodeMemory.bound()` (`--bound-memory`), and with V8's defaults and effect's core
+ *   changed as proposed upstream (`effect-upstream-fix.ts`, applied to a second bundle only), measured at
+ *   `--size-mib` and, in a separate fresh process per integrity mode, at 4 × that size.
  * - The emulator runs without fsync (its default) unless `--emulator-fsync` (the ceiling's server does not fsync either).
  * - The client's checkpoints (fsync'ed, the default of `NodeCheckpointStore`) go to `--checkpoint-dir`, default a
  *   directory in /dev/shm when it exists: the emulator shares this machine's disk, and on ext4 (`data=ordered`)
@@ -53,6 +54,7 @@ import { parseArgs } from "node:util"
 import * as NodeCos from "../src/NodeCos.js"
 import * as NodeMemory from "../src/NodeMemory.js"
 import * as NodeUploadSource from "../src/NodeUploadSource.js"
+import { esbuildPlugin } from "./effect-upstream-fix.js"
 
 const here = Path.dirname(fileURLToPath(import.meta.url))
 const repoRoot = Path.resolve(here, "../../..")
@@ -413,12 +415,21 @@ interface CeilingResult {
 let emulatorPid = 0
 const checkpointParent = values["checkpoint-dir"] ?? (Fs.existsSync("/dev/shm") ? "/dev/shm" : Os.tmpdir())
 
-/** This file as one ES module for plain `node` (the client processes run it), built once per bench run. */
-let clientBundle: Promise<string> | undefined
-const bundleClient = () =>
-  clientBundle ??= (async () => {
+/**
+ * This file as one ES module for plain `node` (the client processes run it), built once per bench run and variant:
+ * `published` bundles effect as installed, `effect-fix` with `effect-upstream-fix.ts` applied to its core.
+ */
+type ClientVariant = "published" | "effect-fix"
+const clientBundles = new Map<ClientVariant, Promise<string>>()
+const bundleClient = (variant: ClientVariant): Promise<string> => {
+  const built = clientBundles.get(variant) ?? (async () => {
     const esbuild = await import("esbuild")
-    const outfile = Path.join(Path.dirname(fileURLToPath(import.meta.url)), ".bundle", "upload-client.mjs")
+    const outfile = Path.join(
+      Path.dirname(fileURLToPath(import.meta.url)),
+      ".bundle",
+      variant === "published" ? "upload-client.mjs" : "upload-client-effect-fix.mjs"
+    )
+    let sites = 0
     await esbuild.build({
       entryPoints: [fileURLToPath(import.meta.url)],
       outfile,
@@ -431,10 +442,15 @@ const bundleClient = () =>
         js:
           "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
       },
+      plugins: variant === "published" ? [] : [esbuildPlugin((n) => sites += n)],
       logLevel: "error"
     })
+    if (variant === "effect-fix" && sites === 0) throw new Error("effect-upstream-fix: effect's core was not bundled")
     return outfile
   })()
+  clientBundles.set(variant, built)
+  return built
+}
 
 const runClient = async (
   endpoint: string,
@@ -443,11 +459,12 @@ const runClient = async (
   label: string,
   r: number,
   w: number,
-  clientFlags: ReadonlyArray<string> = []
+  clientFlags: ReadonlyArray<string> = [],
+  variant: ClientVariant = "published"
 ) =>
   lastJson<ClientResult>(
     await run(process.execPath, [
-      await bundleClient(),
+      await bundleClient(variant),
       ...clientFlags,
       "--client",
       "--endpoint",
@@ -563,6 +580,19 @@ const main = async () => {
         warmCache(largeFile)
         const large = await runClient(emulator.url, largeFile, mode, `${mode}-rss4-bounded`, 1, sizeMiB, bounded)
         rss[`${mode}, NodeMemory.bound()`] = {
+          small: small.rows[0]!.peakRssMiB,
+          large: large.rows[0]!.peakRssMiB
+        }
+      }
+      // what remains with V8's defaults comes from effect's closures (effect-upstream-fix.ts): the same client with
+      // the proposed upstream change
+      for (const mode of modes) {
+        process.stderr.write(`peak RSS: ${mode} with effect's upstream fix\n`)
+        warmCache(file)
+        const small = await runClient(emulator.url, file, mode, `${mode}-rss-fix`, 1, sizeMiB, [], "effect-fix")
+        warmCache(largeFile)
+        const large = await runClient(emulator.url, largeFile, mode, `${mode}-rss4-fix`, 1, sizeMiB, [], "effect-fix")
+        rss[`${mode}, effect with the upstream fix`] = {
           small: small.rows[0]!.peakRssMiB,
           large: large.rows[0]!.peakRssMiB
         }

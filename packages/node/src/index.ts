@@ -88,8 +88,9 @@ export * as NodeHttpClient from "./NodeHttpClient.js"
  *   since the last growth as it holds, up to 2 × 16 MiB, and shrinks it only once the process allocates slowly.
  *   An upload's survivors are its in-flight requests (about 50 KB per collection) and, until V8 has optimized
  *   effect's code, some of effect's own objects (0.3–0.4 MB per collection for a few seconds after start, and again
- *   when code is re-optimized, e.g. once offsets pass 2 GiB). So the young generation stays at 2 × 8 MiB through
- *   the first GiBs of uploads and reaches 2 × 16 MiB after several: 16 MiB more resident memory, most of it garbage.
+ *   whenever V8 drops optimized code: once counters pass 2 GiB, or when it revises an allocation-site pretenuring
+ *   decision). So the young generation stays at 2 × 8 MiB through the first GiBs of uploads and reaches 2 × 16 MiB
+ *   after several: 16 MiB more resident memory, most of it garbage.
  * - V8 lets the old generation grow up to 4 × its live size before a full collection.
  *
  * Bounded (young generation at its initial 1–2 MiB, the old one collected at 1.5 × its live size), the client's
