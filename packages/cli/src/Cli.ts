@@ -13,7 +13,7 @@ import * as EmulatorStorage from "@cos-v4/emulator/EmulatorStorage"
 import * as NodeSha1 from "@cos-v4/node/NodeSha1"
 import * as Cos from "@cos-v4/slicer/Cos"
 import * as Uploader from "@cos-v4/slicer/Uploader"
-import type * as UploadOptions from "@cos-v4/slicer/UploadOptions"
+import * as UploadOptions from "@cos-v4/slicer/UploadOptions"
 import type * as UploadReceipt from "@cos-v4/slicer/UploadReceipt"
 import type * as UploadSource from "@cos-v4/slicer/UploadSource"
 import * as Args from "@effect/cli/Args"
@@ -25,7 +25,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import * as path from "node:path"
 import * as Connection from "./Connection.js"
@@ -177,11 +176,7 @@ const uploadCommand = Command.make(
         stallTimeout: Duration.seconds(args.stallTimeout),
         overwrite: args.overwrite,
         cancelPolicy: args.discard ? "discard" : "keep",
-        retrySchedule: Schedule.exponential(Duration.millis(200)).pipe(
-          Schedule.jittered,
-          Schedule.modifyDelay((d) => Duration.min(d, Duration.seconds(10))),
-          Schedule.intersect(Schedule.recurs(args.retries))
-        )
+        retrySchedule: UploadOptions.retrySchedule(args.retries)
       }
       const label = path.basename(args.file)
       const receipt = yield* withClient(

@@ -108,7 +108,8 @@ export const make = (label: string, options: { readonly quiet: boolean }): Effec
           return Effect.void
         case "SliceAcknowledged":
           total = event.totalBytes
-          return update(event.bytesAcknowledged, "")
+          // the bar reaches its end only at Completed (UploadEvent.percent)
+          return update(Math.min(event.bytesAcknowledged, Math.max(total - 1, 0)), "")
         case "Retrying": {
           const note = `retrying ${event.op}${
             event.offset === undefined ? "" : ` @${event.offset}`

@@ -18,6 +18,9 @@ import * as LogLevel from "effect/LogLevel"
 import * as v8 from "node:v8"
 import * as Cli from "./Cli.js"
 import * as ExitCode from "./ExitCode.js"
+import * as InvocationDirectory from "./internal/invocationDirectory.js"
+
+InvocationDirectory.adopt()
 
 // Full collections would otherwise run every few MB of promoted request objects (V8 keeps the old generation's
 // limit just above the live heap); a growth factor of 3 keeps them rare. The embedded emulator measured up to

@@ -15,8 +15,10 @@ import * as path from "node:path"
 import * as Cli from "./Cli.js"
 import * as Connection from "./Connection.js"
 import * as Client from "./internal/client.js"
+import * as InvocationDirectory from "./internal/invocationDirectory.js"
 
 const sizeMiB = Number(process.env.COS_DEMO_MIB ?? "48")
+InvocationDirectory.adopt()
 const dir = path.resolve(".cos-demo")
 const file = path.join(dir, `sample-${sizeMiB}MiB.bin`)
 

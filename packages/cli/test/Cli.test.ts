@@ -18,7 +18,9 @@ interface Run {
 
 const env = (extra: Record<string, string> = {}) => {
   const e: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("COS_")) e[k] = v
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith("COS_") && k !== "INIT_CWD" && k !== "npm_package_name") e[k] = v
+  }
   return { ...e, ...extra }
 }
 
@@ -154,6 +156,19 @@ describe("cos", () => {
     }
   })
 
+  it("run as `pnpm cos` (in packages/cli): relative paths and .cos-data are those of the directory typed in", async () => {
+    const dir = tempDir()
+    const sha = writeRandom(path.join(dir, "f.bin"), 4096)
+    const cliDir = path.dirname(path.dirname(bin))
+    const run = await cos(["upload", "f.bin", "/f.bin", "--json"], cliDir, {
+      INIT_CWD: dir,
+      npm_package_name: "@cos-v4/cli"
+    })
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.strictEqual(JSON.parse(run.stdout).sha1, sha)
+    assert.isTrue(fs.existsSync(path.join(dir, ".cos-data")))
+  })
+
   it("Ctrl-C keeps the upload resumable and the rerun sends only what is missing", async () => {
     const dir = tempDir()
     const size = 96 * 1048576
@@ -163,7 +178,8 @@ describe("cos", () => {
       if (/: 25%/.test(text) && !child.killed) child.kill("SIGINT")
     })
     assert.strictEqual(first.code, 130, first.stderr)
-    const again = await cos(["upload", "big.bin", "/big.bin", "--json"], dir)
+    // the same command again (the embedded emulator gets another port: checkpoints name it by its data)
+    const again = await cos(["upload", "big.bin", "/big.bin", "--integrity", "inline", "--json"], dir)
     assert.strictEqual(again.code, 0, again.stderr)
     const receipt = JSON.parse(again.stdout)
     assert.strictEqual(receipt.sha1, sha)

@@ -55,6 +55,8 @@ export interface Options {
   readonly endpoint: string
   readonly appId: string
   readonly bucket: string
+  /** The name checkpoints give the server, when its address changes from run to run (`CosConfig`'s `site`). */
+  readonly site?: string | undefined
   readonly credentials: { readonly secretId: string; readonly secretKey: Redacted.Redacted<string> }
   /**
    * Where checkpoints are kept (default `NodeCheckpointStore.defaultDirectory()`:
@@ -83,7 +85,12 @@ export interface Options {
  */
 export const layer = (options: Options): Layer.Layer<Services> => {
   const concurrency = options.concurrency
-  const config = CosConfig.layer({ endpoint: options.endpoint, appId: options.appId, bucket: options.bucket })
+  const config = CosConfig.layer({
+    endpoint: options.endpoint,
+    appId: options.appId,
+    bucket: options.bucket,
+    site: options.site
+  })
   const http = NodeHttpClient.layer({
     maxSockets: concurrency === undefined ? undefined : Math.max(16, 2 * concurrency),
     ...options.http

@@ -56,11 +56,11 @@ export * as NodeCos from "./NodeCos.js"
  *   `stallTimeout` option): when no bytes move for that long the request is destroyed and fails with a
  *   `RequestError` (or, while reading the body, a `ResponseError`) whose `description` starts with `"stalled"`
  *   and whose cause has code `ETIMEDOUT`; the slicer's `Transport` maps it to `TransportError` reason `Stalled`;
- * - an answer window, as the slicer's `Transport` defines it: the complete answer (status, headers, body) within
- *   `min(StallTimeout, RequestTimeout)` of the request's context, with one Node timer per request (no timer fiber),
- *   else a failure described `"stalled: no complete answer within N ms"` or `"timeout: no answer within N ms"`
- *   (cause code `ETIMEDOUT`). The client carries `Transport.AnswerDeadlines`, so the transport arms no timer of
- *   its own; set both references to `Duration.infinity` for requests without a window;
+ * - a request timeout: the complete answer (status, headers, body) within `UploadOptions.RequestTimeout` of the
+ *   request's context, with one Node timer per request (no timer fiber), else a failure described
+ *   `"timeout: no answer within N ms"` (cause code `ETIMEDOUT`). So a slow link whose bytes keep moving is not a
+ *   stall: a slice may take up to the request timeout. The client carries `Transport.AnswerDeadlines`, so the
+ *   transport arms no timer of its own; set both references to `Duration.infinity` for requests without limits;
  * - a `Transport.DirectClient` variant, which the transport sends through: the same requests without
  *   `HttpClient.make`'s per-request `AbortController`, `FinalizationRegistry` entry, response wrapper and span.
  *   With them, every answered request's objects outlived V8's minor collections until the next full one (old-space

@@ -24,6 +24,12 @@ export declare namespace CosConfig {
     readonly endpoint: string
     readonly appId: string
     readonly bucket: string
+    /**
+     * The name checkpoints give this server (default: `endpoint`). Set it when one server is reached at another
+     * address from run to run, so that a rerun finds its checkpoint: `cos`'s embedded emulator listens on a free
+     * port each time and is named after its data directory.
+     */
+    readonly site?: string | undefined
   }
 }
 
@@ -40,7 +46,8 @@ export class CosConfig extends Context.Tag("@cos-v4/slicer/CosConfig")<CosConfig
 export const make = (config: CosConfig.Service): CosConfig.Service => ({
   endpoint: config.endpoint.replace(/\/+$/, ""),
   appId: config.appId,
-  bucket: config.bucket
+  bucket: config.bucket,
+  ...(config.site === undefined ? {} : { site: config.site })
 })
 
 /**

@@ -8,21 +8,19 @@
  * content and the tail after it, and sends one `subarray` of that buffer (a copy is made only when the head
  * or tail do not fit).
  *
- * Time limits (read per request from `UploadOptions.RequestTimeout` / `UploadOptions.StallTimeout`), applied
- * with one timer per request (each timer costs ~25 µs of CPU per request):
- * - `Stalled` (when `stallTimeout < requestTimeout`, the default: 30 s vs 120 s): the complete answer (status,
- *   headers and the small JSON envelope) did not arrive within `stallTimeout` after the request was handed to
- *   the `HttpClient`. Through the `HttpClient` abstraction the bytes of the request body cannot be observed,
- *   so this window also covers sending the body: pick it larger than a slice takes on the slowest link you
- *   support. The node `HttpClient` of `@cos-v4/node` additionally sets a socket idle timeout of the same
- *   window ("no bytes moving"); an `HttpClient` reports such a stall as a `RequestError` whose `description`
- *   starts with `"stalled"` (or whose cause has code `ETIMEDOUT`), which maps to `Stalled` too.
- * - `Timeout` (when `requestTimeout ≤ stallTimeout`): the same, with the request deadline.
+ * Time limits (read per request from `UploadOptions.RequestTimeout` / `UploadOptions.StallTimeout`; defaults 120 s
+ * and 30 s):
+ * - `Stalled`: no bytes moved for `stallTimeout`. An `HttpClient` that can see the bytes (the node `HttpClient` of
+ *   `@cos-v4/node`: a socket idle timeout) reports it as a `RequestError` / `ResponseError` whose `description`
+ *   starts with `"stalled"` (or whose cause has code `ETIMEDOUT`).
+ * - `Timeout`: the complete answer (status, headers and the small JSON envelope) did not arrive within
+ *   `requestTimeout` after the request was handed to the `HttpClient`: a slice on a slow link has that long.
  *
- * An `HttpClient` that applies this window itself (the one of `@cos-v4/node` does: one native timer instead of a
- * racing fiber, about 80 µs less CPU per request) carries {@link AnswerDeadlines}; the transport then arms no
- * timer of its own. It reports the deadline as a `RequestError` / `ResponseError` whose `description` starts with
- * `"stalled"` (→ `Stalled`) or `"timeout"` (→ `Timeout`).
+ * An `HttpClient` that applies both itself (the one of `@cos-v4/node` does, with native timers: about 80 µs less
+ * CPU per request than a racing fiber) carries {@link AnswerDeadlines}; the transport then arms no timer of its
+ * own. For any other client the transport cannot observe the bytes, and bounds the complete answer with one timer
+ * (~25 µs per request) by the shorter of the two windows: `Stalled` when that is `stallTimeout` (so it also
+ * covers sending the body: pick it larger than a slice takes on the slowest link you support), else `Timeout`.
  *
  * @since 0.1.0
  */
@@ -61,11 +59,11 @@ export interface Payload {
 }
 
 /**
- * Set (to `true`) on an `HttpClient` that bounds each request itself as the module documentation describes: the
- * complete answer (status, headers, body) within `min(StallTimeout, RequestTimeout)` read from the request's
- * fiber context, else a `RequestError` / `ResponseError` described `"stalled…"` when the stall window is the
- * shorter one, `"timeout…"` otherwise. A client derived from it by `HttpClient` combinators does not carry the
- * symbol, so the transport times such requests itself.
+ * Set (to `true`) on an `HttpClient` that bounds each request itself as the module documentation describes, with
+ * `StallTimeout` and `RequestTimeout` read from the request's fiber context: a `RequestError` / `ResponseError`
+ * described `"stalled…"` when no bytes moved for the stall window, `"timeout…"` when the complete answer (status,
+ * headers, body) did not arrive within the request timeout. A client derived from it by `HttpClient` combinators
+ * does not carry the symbol, so the transport times such requests itself.
  *
  * @since 0.1.0
  * @category symbols

@@ -1,7 +1,8 @@
 /**
  * Progress events of an upload. `bytesAcknowledged` never decreases (acknowledgements that arrive out of
  * order are summed per distinct slice), and only `Completed` means 100 %: it comes after the finish (and, in
- * `inline` mode, the verifying `stat`) succeeded.
+ * `inline` mode, the verifying `stat`) succeeded. `bytesAcknowledged` reaches `totalBytes` when the last slice
+ * is acknowledged, before the finish; `percent` gives the figure to show.
  *
  * @since 0.1.0
  */
@@ -59,3 +60,25 @@ export type UploadEvent = Data.TaggedEnum<{
  * @category constructors
  */
 export const UploadEvent: Data.TaggedEnum.Constructor<UploadEvent> = Data.taggedEnum<UploadEvent>()
+
+/**
+ * The upload's progress after `event` in whole percent, for display: the acknowledged bytes over the total,
+ * at most 99 until `Completed`, which alone is 100 (the last slice is acknowledged before the finish, and only a
+ * successful finish stores the file). `undefined` for events that carry no acknowledged byte count.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const percent = (event: UploadEvent): number | undefined => {
+  switch (event._tag) {
+    case "SliceAcknowledged":
+    case "Finishing":
+      return event.totalBytes <= 0
+        ? 99
+        : Math.min(99, Math.floor((event.bytesAcknowledged / event.totalBytes) * 100))
+    case "Completed":
+      return 100
+    default:
+      return undefined
+  }
+}

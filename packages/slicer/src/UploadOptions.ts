@@ -71,17 +71,27 @@ export interface UploadOptions {
 }
 
 /**
- * The default retry schedule: exponential from 200 ms, jittered, each delay capped at 10 s, at most 8
- * retries between two advances of the acknowledged bytes.
+ * The default retry schedule with another number of retries: exponential from 200 ms, jittered (each delay
+ * 80–120 % of the exponential one), each delay capped at 10 s, at most `retries` retries between two advances of
+ * the acknowledged bytes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const retrySchedule = (retries: number): RetrySchedule =>
+  Schedule.exponential("200 millis").pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.seconds(10))),
+    Schedule.intersect(Schedule.recurs(retries))
+  )
+
+/**
+ * The default retry schedule: `retrySchedule(8)`.
  *
  * @since 0.1.0
  * @category constants
  */
-export const defaultRetrySchedule: RetrySchedule = Schedule.exponential("200 millis").pipe(
-  Schedule.jittered,
-  Schedule.modifyDelay((d) => Duration.min(d, Duration.seconds(10))),
-  Schedule.intersect(Schedule.recurs(8))
-)
+export const defaultRetrySchedule: RetrySchedule = retrySchedule(8)
 
 /**
  * @since 0.1.0

@@ -7,9 +7,11 @@
  * content samples) makes the uploader ask `upload_slice_list` first and continue that session; otherwise
  * `upload_slice_init` (after hashing, in `sha-at-init` mode). An init answered with access info is an
  * instant upload. An init answered with `-4019` (an unfinished upload exists) leads to `upload_slice_list`:
- * when its `filesize` equals the source's size and its `sha` (when both are known) equals ours, only the
- * missing slices are sent; a stale upload of our own (checkpoint of other content) or, with `overwrite`, any
- * other is deleted and init is retried; otherwise the upload fails (`SourceError` `Changed`). Slices are read
+ * when its `filesize` equals the source's size and its `sha` equals ours (sha-at-init mode), only the missing
+ * slices are sent; a session with nothing to check it against (no sha, and no checkpoint of it) is never
+ * continued, as its slices may hold other bytes. A stale upload of our own (checkpoint of other content) or,
+ * with `overwrite`, any other is deleted and init is retried; otherwise the upload fails (`UploadFailed`
+ * whose last failure is `SourceError` `Changed`). Slices are read
  * in order into a pool of `concurrency + 1` envelope buffers and sent with bounded concurrency (1 when the
  * server answers `serial_upload = 1`), then `upload_slice_finish` (and in `inline` mode a verifying `stat`).
  *

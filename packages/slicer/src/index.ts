@@ -111,21 +111,19 @@ export * as Signer from "./Signer.js"
  * content and the tail after it, and sends one `subarray` of that buffer (a copy is made only when the head
  * or tail do not fit).
  *
- * Time limits (read per request from `UploadOptions.RequestTimeout` / `UploadOptions.StallTimeout`), applied
- * with one timer per request (each timer costs ~25 µs of CPU per request):
- * - `Stalled` (when `stallTimeout < requestTimeout`, the default: 30 s vs 120 s): the complete answer (status,
- *   headers and the small JSON envelope) did not arrive within `stallTimeout` after the request was handed to
- *   the `HttpClient`. Through the `HttpClient` abstraction the bytes of the request body cannot be observed,
- *   so this window also covers sending the body: pick it larger than a slice takes on the slowest link you
- *   support. The node `HttpClient` of `@cos-v4/node` additionally sets a socket idle timeout of the same
- *   window ("no bytes moving"); an `HttpClient` reports such a stall as a `RequestError` whose `description`
- *   starts with `"stalled"` (or whose cause has code `ETIMEDOUT`), which maps to `Stalled` too.
- * - `Timeout` (when `requestTimeout ≤ stallTimeout`): the same, with the request deadline.
+ * Time limits (read per request from `UploadOptions.RequestTimeout` / `UploadOptions.StallTimeout`; defaults 120 s
+ * and 30 s):
+ * - `Stalled`: no bytes moved for `stallTimeout`. An `HttpClient` that can see the bytes (the node `HttpClient` of
+ *   `@cos-v4/node`: a socket idle timeout) reports it as a `RequestError` / `ResponseError` whose `description`
+ *   starts with `"stalled"` (or whose cause has code `ETIMEDOUT`).
+ * - `Timeout`: the complete answer (status, headers and the small JSON envelope) did not arrive within
+ *   `requestTimeout` after the request was handed to the `HttpClient`: a slice on a slow link has that long.
  *
- * An `HttpClient` that applies this window itself (the one of `@cos-v4/node` does: one native timer instead of a
- * racing fiber, about 80 µs less CPU per request) carries {@link AnswerDeadlines}; the transport then arms no
- * timer of its own. It reports the deadline as a `RequestError` / `ResponseError` whose `description` starts with
- * `"stalled"` (→ `Stalled`) or `"timeout"` (→ `Timeout`).
+ * An `HttpClient` that applies both itself (the one of `@cos-v4/node` does, with native timers: about 80 µs less
+ * CPU per request than a racing fiber) carries {@link AnswerDeadlines}; the transport then arms no timer of its
+ * own. For any other client the transport cannot observe the bytes, and bounds the complete answer with one timer
+ * (~25 µs per request) by the shorter of the two windows: `Stalled` when that is `stallTimeout` (so it also
+ * covers sending the body: pick it larger than a slice takes on the slowest link you support), else `Timeout`.
  *
  * @since 0.1.0
  */
@@ -134,7 +132,8 @@ export * as Transport from "./Transport.js"
 /**
  * Progress events of an upload. `bytesAcknowledged` never decreases (acknowledgements that arrive out of
  * order are summed per distinct slice), and only `Completed` means 100 %: it comes after the finish (and, in
- * `inline` mode, the verifying `stat`) succeeded.
+ * `inline` mode, the verifying `stat`) succeeded. `bytesAcknowledged` reaches `totalBytes` when the last slice
+ * is acknowledged, before the finish; `percent` gives the figure to show.
  *
  * @since 0.1.0
  */
@@ -191,9 +190,11 @@ export * as UploadSource from "./UploadSource.js"
  * content samples) makes the uploader ask `upload_slice_list` first and continue that session; otherwise
  * `upload_slice_init` (after hashing, in `sha-at-init` mode). An init answered with access info is an
  * instant upload. An init answered with `-4019` (an unfinished upload exists) leads to `upload_slice_list`:
- * when its `filesize` equals the source's size and its `sha` (when both are known) equals ours, only the
- * missing slices are sent; a stale upload of our own (checkpoint of other content) or, with `overwrite`, any
- * other is deleted and init is retried; otherwise the upload fails (`SourceError` `Changed`). Slices are read
+ * when its `filesize` equals the source's size and its `sha` equals ours (sha-at-init mode), only the missing
+ * slices are sent; a session with nothing to check it against (no sha, and no checkpoint of it) is never
+ * continued, as its slices may hold other bytes. A stale upload of our own (checkpoint of other content) or,
+ * with `overwrite`, any other is deleted and init is retried; otherwise the upload fails (`UploadFailed`
+ * whose last failure is `SourceError` `Changed`). Slices are read
  * in order into a pool of `concurrency + 1` envelope buffers and sent with bounded concurrency (1 when the
  * server answers `serial_upload = 1`), then `upload_slice_finish` (and in `inline` mode a verifying `stat`).
  *

@@ -28,6 +28,7 @@ const remote = (
     readonly bucket: string
     readonly secretId: string
     readonly secretKey: Redacted.Redacted<string>
+    readonly site?: string | undefined
   },
   options: {
     readonly concurrency?: number | undefined
@@ -39,6 +40,7 @@ const remote = (
     endpoint: settings.endpoint,
     appId: settings.appId,
     bucket: settings.bucket,
+    site: settings.site,
     credentials: { secretId: settings.secretId, secretKey: settings.secretKey },
     checkpointDir: options.checkpointDir,
     checkpoints: { fsync: options.fsyncCheckpoints ?? true },
@@ -53,6 +55,7 @@ export const layer = (
   if (resolved._tag === "Remote") return remote(resolved, options)
   const secretId = "AKIDembedded"
   const secretKey = Redacted.make(crypto.randomBytes(24).toString("base64url"))
+  const dataDir = path.resolve(resolved.dataDir)
   const emulator = Emulator.layer({
     host: "127.0.0.1",
     port: 0,
@@ -61,13 +64,22 @@ export const layer = (
     credentials: [{ secretId, secretKey }],
     auth: "lenient"
   }).pipe(
-    Layer.provide(EmulatorStorage.layerDisk({ dataDir: path.resolve(resolved.dataDir) })),
+    Layer.provide(EmulatorStorage.layerDisk({ dataDir })),
     Layer.provide(NodeSha1.layer)
   )
   return Layer.unwrapEffect(
     Effect.map(
       Emulator.Emulator,
-      (e) => remote({ endpoint: e.url, appId: resolved.appId, bucket: resolved.bucket, secretId, secretKey }, options)
+      (e) =>
+        remote({
+          endpoint: e.url,
+          appId: resolved.appId,
+          bucket: resolved.bucket,
+          secretId,
+          secretKey,
+          // a free port each run: checkpoints name the emulator by its data, so a rerun resumes
+          site: `embedded:${dataDir}`
+        }, options)
     )
   ).pipe(Layer.provide(emulator))
 }

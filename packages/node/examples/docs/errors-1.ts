@@ -4,8 +4,8 @@ import * as Uploader from "@cos-v4/slicer/Uploader"
 
 export const program = Uploader.uploadFile("./big.bin", "/backups/big.bin").pipe(
   Effect.catchTags({
+    // every failure met on the way is in `failures`; the last one ended the upload (e.g. a SourceError)
     UploadFailed: (e) => Effect.logError(`gave up after ${e.attempts} attempts`, e.failures),
-    SourceError: (e) => Effect.logError(`local file problem: ${e.reason}`),
     InvalidArgument: (e) => Effect.logError(e.message)
   })
 )

@@ -54,35 +54,30 @@ export class StallError extends Error {
 }
 
 /**
- * The cause of a request whose complete answer did not arrive within its window (`code` `ETIMEDOUT`): the
- * stall window when it is the shorter one (`stalled` true), else the request timeout.
+ * The cause of a request whose complete answer did not arrive within the request timeout (`code` `ETIMEDOUT`).
  *
  * @internal
  */
 export class DeadlineError extends Error {
   readonly code = "ETIMEDOUT"
-  constructor(readonly deadlineMillis: number, readonly stalled: boolean) {
-    super(deadlineDescription(deadlineMillis, stalled))
+  constructor(readonly deadlineMillis: number) {
+    super(`timeout: no answer within ${deadlineMillis} ms`)
     this.name = "DeadlineError"
   }
 }
-
-const deadlineDescription = (ms: number, stalled: boolean) =>
-  stalled ? `stalled: no complete answer within ${ms} ms` : `timeout: no answer within ${ms} ms`
 
 const toMillis = (d: Duration.Duration): number =>
   Duration.isFinite(d) ? Math.max(1, Math.ceil(Duration.toMillis(d))) : 0
 
 /**
  * The time limits of a request, cached per pair of settings: the socket idle timeout (`stallMs`, 0: none) and the
- * answer window (`millis`, 0: none), which is the stall window when that is the shorter one (`stalled`).
+ * deadline of the complete answer (`millis`, 0: none).
  */
 interface Window {
   readonly stall: Duration.Duration
   readonly timeout: Duration.Duration
   readonly stallMs: number
   readonly millis: number
-  readonly stalled: boolean
 }
 
 type BodyBytes = { readonly _tag: "bytes"; readonly bytes: Buffer } | {
@@ -413,8 +408,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
       const stall = stallOverride ?? Context.get(context, StallTimeout)
       const timeout = Context.get(context, RequestTimeout)
       if (window === undefined || window.stall !== stall || window.timeout !== timeout) {
-        const stalled = Duration.lessThan(stall, timeout)
-        window = { stall, timeout, stalled, stallMs: toMillis(stall), millis: toMillis(stalled ? stall : timeout) }
+        window = { stall, timeout, stallMs: toMillis(stall), millis: toMillis(timeout) }
       }
       return window
     }
@@ -458,7 +452,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient
       if (limits.millis > 0) {
         timer = setTimeout(() => {
           timer = undefined
-          expire(new DeadlineError(limits.millis, limits.stalled))
+          expire(new DeadlineError(limits.millis))
         }, limits.millis)
       }
       // once over (failed, or the answer's body ended), nothing is left to cancel: drop what `handle` reaches

@@ -426,7 +426,12 @@ const runUpload = <R>(
     // ---------------------------------------------------------------------------------------------------------
     // a sequential source cannot be read twice: hash while sending
     const integrity: UploadOptions.Integrity = reader.randomAccess ? opts.integrity : "inline"
-    const targetRecord: CheckpointStore.Target = { endpoint: cos.endpoint, appId: cos.appId, bucket: cos.bucket, path }
+    const targetRecord: CheckpointStore.Target = {
+      endpoint: cos.site ?? cos.endpoint,
+      appId: cos.appId,
+      bucket: cos.bucket,
+      path
+    }
     const key = CheckpointStore.key(targetRecord)
     yield* Effect.catchAll(store.lock(key), (e) => terminal(e))
 
@@ -732,9 +737,16 @@ const runUpload = <R>(
           const listed = yield* listSlices
           if (Option.isNone(listed) || !("session" in listed.value)) continue
           const progress = listed.value
+          // Its slices are continued only when they are known to be this source's: the same size and the same
+          // SHA-1 (the server checks the parts against it). Without a SHA-1 to compare (inline mode, or a session
+          // made without one) its slices may hold other bytes of the same size, and finishing would store a mix;
+          // only a session with no slices yet (e.g. made by an init of ours whose answer was lost) is safe to take
+          // over then. A session this client made and checkpointed was trusted above.
           const listedSha = stripSuffix(progress.sha)
-          const shaKnown = state.sha !== undefined && listedSha !== undefined
-          const same = progress.filesize === size && (!shaKnown || listedSha === state.sha) && (shaKnown || !stale)
+          const same = progress.filesize === size && (
+            state.sha !== undefined && listedSha === state.sha ||
+            progress.listparts.length === 0 && (listedSha === undefined || listedSha === state.sha)
+          )
           if (same) {
             resumed = progress
             break
@@ -748,8 +760,13 @@ const runUpload = <R>(
             new CosError.SourceError({
               reason: "Changed",
               source: source.name,
-              detail:
-                `an unfinished upload of other content (size ${progress.filesize}) exists at ${path}; pass overwrite: true to replace it`
+              detail: progress.filesize !== size || (state.sha !== undefined && listedSha !== undefined)
+                ? `an unfinished upload of other content (size ${progress.filesize}) exists at ${path}; pass overwrite: true to replace it`
+                : `an unfinished upload of the same size exists at ${path}, but nothing shows it holds this source's bytes (no checkpoint of it here, no SHA-1 to compare); pass overwrite: true to replace it${
+                  listedSha !== undefined
+                    ? `, or upload with integrity "sha-at-init" to continue it if it has this SHA-1`
+                    : ""
+                }`
             })
           )
         }
