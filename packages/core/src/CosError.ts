@@ -334,14 +334,16 @@ export const AttemptFailure = Schema.Struct({
 export type AttemptFailure = typeof AttemptFailure.Type
 
 /**
- * An upload ended in failure. `last` is the error that ended it; `failures` lists every failure met on the
- * way (each retried attempt), so nothing is hidden behind the first or the last.
+ * An upload ended in failure: `Terminal` (an error that no retry can fix) or `RetriesExhausted` (the retry
+ * schedule gave up). `failures` lists every failure met on the way (each retried attempt), in order, so nothing
+ * is hidden behind the first or the last; the last one ended the upload. A discarded upload (cancel policy
+ * `discard`) ends interrupted, not failed.
  *
  * @since 0.1.0
  * @category errors
  */
 export class UploadFailed extends Schema.TaggedError<UploadFailed>("@cos-v4/core/UploadFailed")("UploadFailed", {
-  reason: Schema.Literal("Terminal", "RetriesExhausted", "Discarded"),
+  reason: Schema.Literal("Terminal", "RetriesExhausted"),
   path: Schema.String,
   attempts: Schema.Number,
   acknowledgedBytes: Schema.Number,

@@ -94,10 +94,17 @@ export class Emulator extends Context.Tag("@cos-v4/emulator/Emulator")<Emulator,
  * @category errors
  */
 export class ListenError extends Schema.TaggedError<ListenError>("@cos-v4/emulator/ListenError")("ListenError", {
+  /** `AddressInUse` (`EADDRINUSE`), `AccessDenied` (`EACCES`, e.g. a port below 1024), or `Other` */
+  reason: Schema.Literal("AddressInUse", "AccessDenied", "Other"),
   host: Schema.String,
   port: Schema.Number,
   detail: Schema.String
 }) {}
+
+const listenReason = (err: unknown): ListenError["reason"] => {
+  const code = (err as { readonly code?: unknown } | null)?.code
+  return code === "EADDRINUSE" ? "AddressInUse" : code === "EACCES" ? "AccessDenied" : "Other"
+}
 
 const seconds = (d: Duration.DurationInput | undefined, fallback: Duration.DurationInput) =>
   Math.ceil(Duration.toSeconds(Duration.decode(d ?? fallback)))
@@ -190,9 +197,10 @@ export const layer = (
           s.on("checkContinue", listener.onCheckContinue)
           s.on("clientError", listener.onClientError)
           s.once("error", (err) =>
-            resume(Effect.fail(new ListenError({ host: cfg.host, port: cfg.port, detail: String(err) }))))
-          s.listen(cfg.port, cfg.host, () =>
-            resume(Effect.succeed(s)))
+            resume(Effect.fail(
+              new ListenError({ reason: listenReason(err), host: cfg.host, port: cfg.port, detail: String(err) })
+            )))
+          s.listen(cfg.port, cfg.host, () => resume(Effect.succeed(s)))
         }),
         (s) =>
           Effect.async<void>((resume) => {

@@ -474,6 +474,18 @@ describe("Emulator", () => {
     ),
     { excludeTestServices: true }
   )((it) => {
+    it.effect("a port already in use is a ListenError with reason AddressInUse", () =>
+      Effect.gen(function*() {
+        const p = yield* port
+        const error = yield* Layer.build(Emulator.layer({ host: "0.0.0.0", port: p })).pipe(
+          Effect.provide(EmulatorStorage.layerMemory),
+          Effect.scoped,
+          Effect.flip
+        )
+        assert.strictEqual(error._tag, "ListenError")
+        assert.deepStrictEqual(error._tag === "ListenError" ? [error.reason, error.port] : [], ["AddressInUse", p])
+      }))
+
     it.effect("a storage failure is an InternalError envelope with HTTP 500", () =>
       Effect.gen(function*() {
         const p = yield* port

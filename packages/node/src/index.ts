@@ -31,6 +31,7 @@ export * as NodeCheckpointStore from "./NodeCheckpointStore.js"
  * ```ts
  * import * as NodeCos from "@cos-v4/node/NodeCos"
  * import * as Uploader from "@cos-v4/slicer/Uploader"
+ * import * as Effect from "effect/Effect"
  *
  * Uploader.uploadFile("./big.iso", "/isos/big.iso").pipe(Effect.provide(NodeCos.layerConfig()))
  * ```

@@ -58,8 +58,13 @@ export interface UploadOptions {
   readonly simpleUploadThreshold?: number | undefined
   /** Deadline of each request (default 120 s). */
   readonly requestTimeout?: Duration.DurationInput | undefined
-  /** Stall window of each request (default 30 s; see `Transport`). */
+  /** Stall window of each request: no bytes moving for this long (default 30 s; see `Transport`). */
   readonly stallTimeout?: Duration.DurationInput | undefined
+  /**
+   * How the content is verified for sliced uploads (default `sha-at-init`; see `Integrity`). A simple upload
+   * (at most `simpleUploadThreshold` bytes) always sends its sha with the bytes, so the server verifies it: its
+   * receipt says `sha-at-init` whatever was asked; a stream source is always hashed `inline`.
+   */
   readonly integrity?: Integrity | undefined
   /** Delays between retries of `retry`-class failures; one budget per upload (see `Uploader`). */
   readonly retrySchedule?: RetrySchedule | undefined

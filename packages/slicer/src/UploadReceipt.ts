@@ -44,6 +44,7 @@ export interface UploadReceipt {
   readonly simple: boolean
   /** An unfinished upload was continued. */
   readonly resumed: boolean
+  /** The mode used: `sha-at-init` for simple uploads, `inline` for sources that cannot be read twice. */
   readonly integrity: Integrity
   /** How the content was verified: by the server against `sha` (`server`), or by comparing `stat`'s `sha`. */
   readonly verifiedBy: "server" | "stat"
