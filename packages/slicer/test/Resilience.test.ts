@@ -324,6 +324,48 @@ describe("resume", () => {
       }))
   }
 
+  it.effect("a lost session is not replaced by another upload's session of the same size", () =>
+    Effect.gen(function*() {
+      // mid-upload our session vanishes and somebody else's upload of other bytes now holds the path
+      const server = Fake.make()
+      const data = Fake.bytes(6 * S)
+      const theirs = Fake.bytes(6 * S, 3)
+      let swapped = false
+      server.fault = (r) => {
+        if (swapped || r.op !== "upload_slice_data" || Number(r.fields.offset) !== 3 * S) return undefined
+        swapped = true
+        server.sessions.set("/f", {
+          session: "theirs",
+          filesize: theirs.length,
+          sliceSize: S,
+          sha: undefined,
+          parts: new Map([0, S, 2 * S, 4 * S].map((o) => [o, theirs.slice(o, o + S)]))
+        })
+        return { _tag: "code", reason: "SessionNotFound" }
+      }
+      const error = failure(yield* Effect.exit(events(server, data, { ...sliceOpts, concurrency: 1 })))
+      assert.strictEqual(error._tag, "UploadFailed")
+      assert.isFalse(server.files.has("/f"), "nothing finished")
+      assert.strictEqual(server.sessions.get("/f")?.session, "theirs")
+      assert.strictEqual(server.ops("upload_slice_finish").length, 0)
+    }))
+
+  it.effect("a simple upload over an unfinished sliced upload: fails, or with overwrite replaces it", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      seed(server, Fake.bytes(5 * S), [0])
+      const small = Fake.bytes(1000)
+      const opts = { ...sliceOpts, simpleUploadThreshold: 4096 }
+      const error = failure(yield* Effect.exit(events(server, small, opts)))
+      assert.strictEqual(error._tag, "UploadFailed")
+      assert.isTrue(server.sessions.has("/f"))
+      const receipt = completed(yield* events(server, small, { ...opts, overwrite: true }))
+      assert.isTrue(receipt.simple)
+      assert.strictEqual(server.ops("delete").length, 1)
+      assert.deepStrictEqual(server.files.get("/f")!.bytes, small)
+      assert.isFalse(server.sessions.has("/f"))
+    }))
+
   it.effect("-4019 for other content (size differs) fails with SourceError Changed", () =>
     Effect.gen(function*() {
       const server = Fake.make()
@@ -406,6 +448,41 @@ describe("cancellation", () => {
         Effect.provide(Fake.layer(server, undefined, Layer.succeed(CheckpointStore.CheckpointStore, store)))
       )
       assert.strictEqual(server.ops("delete").length, 1)
+      assert.strictEqual(server.sessions.size, 0)
+      assert.isTrue(Option.isNone(yield* store.load(key)))
+    }))
+
+  it.effect("discard never deletes a stored file: a cancelled upload over an existing one leaves it", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      const old = Fake.bytes(3 * S, 5)
+      server.files.set("/f", { bytes: old, sha: Fake.sha1Hex(old) })
+      yield* Uploader.uploadWithProgress(UploadSource.fromUint8Array(Fake.bytes(10 * S)), "/f", {
+        ...sliceOpts,
+        concurrency: 1,
+        overwrite: true,
+        cancelPolicy: "discard"
+      }).pipe(stopAfterAcks(2), Stream.runDrain, Effect.provide(Fake.layer(server)))
+      assert.strictEqual(server.ops("delete").length, 0)
+      assert.deepStrictEqual(server.files.get("/f")?.bytes, old)
+    }))
+
+  it.effect("discard after a resume deletes the resumed upload too", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      const store = yield* CheckpointStore.makeMemory
+      const layer = Fake.layer(server, undefined, Layer.succeed(CheckpointStore.CheckpointStore, store))
+      const data = Fake.bytes(10 * S)
+      const run = (cancelPolicy: "keep" | "discard") =>
+        Uploader.uploadWithProgress(UploadSource.fromUint8Array(data), "/f", {
+          ...sliceOpts,
+          concurrency: 1,
+          cancelPolicy
+        }).pipe(stopAfterAcks(2), Stream.runDrain, Effect.provide(layer))
+      yield* run("keep")
+      assert.strictEqual(server.sessions.size, 1)
+      yield* run("discard")
+      assert.strictEqual(server.ops("upload_slice_init").length, 1, "the second run resumed from the checkpoint")
       assert.strictEqual(server.sessions.size, 0)
       assert.isTrue(Option.isNone(yield* store.load(key)))
     }))
@@ -541,6 +618,37 @@ describe("checkpoint and source identity", () => {
     )
   }
 
+  it.effect("a stream is never continued from a checkpoint: another stream of the same size starts over", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      const store = yield* CheckpointStore.makeMemory
+      const layer = Fake.layer(server, undefined, Layer.succeed(CheckpointStore.CheckpointStore, store))
+      const a = Fake.bytes(8 * S)
+      const b = Fake.bytes(8 * S, 9)
+      const chunks = (bytes: Uint8Array) => Stream.fromIterable([bytes.slice(0, 3 * S), bytes.slice(3 * S)])
+      let acks = 0
+      yield* Uploader.uploadWithProgress(UploadSource.fromStream(chunks(a), a.length), "/f", {
+        ...sliceOpts,
+        concurrency: 1
+      }).pipe(
+        Stream.takeUntil((e) => e._tag === "SliceAcknowledged" && ++acks >= 3),
+        Stream.runDrain,
+        Effect.provide(layer)
+      )
+      const key = CheckpointStore.key({
+        endpoint: Fake.config.endpoint,
+        appId: "1250000000",
+        bucket: "bkt",
+        path: "/f"
+      })
+      assert.isTrue(Option.isSome(yield* store.load(key)))
+      const receipt = yield* Uploader.upload(UploadSource.fromStream(chunks(b), b.length), "/f", sliceOpts).pipe(
+        Effect.provide(layer)
+      )
+      assert.isFalse(receipt.resumed)
+      assert.deepStrictEqual(server.files.get("/f")!.bytes, b)
+    }))
+
   it.effect("inline mode resumes after interruption: re-reads skipped slices for the hash, sends only the rest", () =>
     Effect.gen(function*() {
       const server = Fake.make()
@@ -574,9 +682,11 @@ describe("checkpoint and source identity", () => {
             Effect.provide(Fake.layer(server, undefined, Layer.succeed(CheckpointStore.CheckpointStore, store)))
           )
         const ops = server.log.slice(before).map((e) => e.op)
-        assert.deepStrictEqual(ops.slice(0, 4), [
+        // stat first: only an unfinished upload without a stored file beside it is deleted
+        assert.deepStrictEqual(ops.slice(0, 5), [
           "upload_slice_init",
           "upload_slice_list",
+          "stat",
           "delete",
           "upload_slice_init"
         ])

@@ -109,6 +109,20 @@ describe("Transport", () => {
       assert.deepStrictEqual([...bytes], [9, 9, 9]) // the caller's bytes are untouched
     }))
 
+  it.effect("data of the wrong shape: a ProtocolError Decode carrying the envelope's request id", () =>
+    Effect.gen(function*() {
+      const { layer } = canned(() =>
+        json({ code: 0, message: "SUCCESS", request_id: "req-42", data: { session: 7, offset: "x" } })
+      )
+      const t = yield* Effect.provide(Transport.Transport, layer)
+      const error = yield* Effect.flip(t.sliceInit({ path: path("/x"), fileSize: 10, sliceSize: 1048576 }))
+      assert.strictEqual(error._tag, "ProtocolError")
+      assert.deepStrictEqual(
+        error._tag === "ProtocolError" ? [error.reason, error.requestId, error.op] : [],
+        ["Decode", "req-42", "upload_slice_init"]
+      )
+    }))
+
   it.effect("upload_slice_list: HTTP 404 and NotFound codes read as None", () =>
     Effect.gen(function*() {
       const notFound = canned(() => Effect.succeed(new Response("nothing", { status: 404 })))

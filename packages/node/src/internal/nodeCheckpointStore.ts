@@ -70,11 +70,20 @@ const syncDirectory = async (dir: string): Promise<void> => {
   }
 }
 
+/** A failure after `writeDurably` created its file: the file is ours to remove. */
+class CreatedThenFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(String(cause))
+  }
+}
+
 const writeDurably = async (path: string, text: string, flag: "wx", fsync: boolean): Promise<void> => {
   const handle = await FsP.open(path, flag, 0o600)
   try {
     await handle.writeFile(text, "utf8")
     if (fsync) await handle.sync()
+  } catch (e) {
+    throw new CreatedThenFailed(e)
   } finally {
     await handle.close()
   }
@@ -179,7 +188,7 @@ export const make = (directory: string, options: Options = {}): Effect.Effect<Ch
             await FsP.rename(tmp, recordPath(key))
           } catch (e) {
             await FsP.rm(tmp, { force: true })
-            throw e
+            throw e instanceof CreatedThenFailed ? e.cause : e
           }
           await syncDir(dir)
         },
@@ -222,10 +231,13 @@ export const make = (directory: string, options: Options = {}): Effect.Effect<Ch
           await syncDir(dir)
           return { _tag: "acquired", token: info.token }
         } catch (e) {
-          if (errnoCode(e) !== "EEXIST") {
+          // a lock file we created but could not write is ours to remove; when creating it failed (EMFILE, EACCES,
+          // ...), the file there, if any, is somebody else's
+          if (e instanceof CreatedThenFailed) {
             await FsP.rm(path, { force: true }).catch(() => undefined)
-            throw e
+            throw e.cause
           }
+          if (errnoCode(e) !== "EEXIST") throw e
         }
         // held: by a live process, or left behind by a dead one?
         let text: string

@@ -107,6 +107,8 @@ export const make = (options: Options = {}): Server => {
         const bytes = req.content ?? new Uint8Array(0)
         const sha = sha1Hex(bytes)
         if (fields.sha !== undefined && fields.sha !== sha) return err("ShaMismatch")
+        // as the emulator: an unfinished sliced upload holds the path
+        if (sessions.has(path)) return err("UploadNotFinished")
         const existing = files.get(path)
         if (existing !== undefined && fields.insertonly === "1" && existing.sha !== sha) return err("SameFileUploaded")
         files.set(path, { bytes, sha })
@@ -179,13 +181,30 @@ export const make = (options: Options = {}): Server => {
         return ok(accessInfo(path))
       }
       case "stat": {
+        // as the emulator: the stored file, else the unfinished upload (`filelen`: the bytes received so far)
         const f = files.get(path)
-        if (f === undefined) return err("NotFound")
-        return ok({ name: path, filesize: f.bytes.length, filelen: f.bytes.length, sha: f.sha, ctime: 1, mtime: 1 })
+        if (f !== undefined) {
+          return ok({ name: path, filesize: f.bytes.length, filelen: f.bytes.length, sha: f.sha, ctime: 1, mtime: 1 })
+        }
+        const u = sessions.get(path)
+        if (u === undefined) return err("NotFound")
+        let received = 0
+        for (const part of u.parts.values()) received += part.length
+        return ok({
+          name: path,
+          filesize: u.filesize,
+          filelen: received,
+          sha: u.sha ?? "",
+          slicesize: u.sliceSize,
+          ctime: 1,
+          mtime: 1
+        })
       }
       case "delete": {
-        const had = files.delete(path) || sessions.delete(path)
-        return had ? ok({}) : err("NotFound")
+        // the stored file and the unfinished upload at the path, both
+        const hadFile = files.delete(path)
+        const hadSession = sessions.delete(path)
+        return hadFile || hadSession ? ok({}) : err("NotFound")
       }
       default:
         return err("NoSuchOp")

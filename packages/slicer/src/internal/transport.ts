@@ -258,7 +258,13 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
 
     // one decoder per schema, made once
     const decoders = new WeakMap<object, (data: unknown) => Either.Either<unknown, ParseResult.ParseError>>()
-    const decodeData = <A, I>(schema: Schema.Schema<A, I>, op: Op, path: CosPath.CosPath) => {
+    // `answer`: the exchange, whose envelope's request id a decode failure carries (parsed again only then)
+    const decodeData = <A, I>(
+      schema: Schema.Schema<A, I>,
+      op: Op,
+      path: CosPath.CosPath,
+      answer: { readonly text: string }
+    ) => {
       let decode = decoders.get(schema)
       if (decode === undefined) {
         decode = Schema.decodeUnknownEither(schema)
@@ -271,7 +277,8 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
             reason: "Decode",
             detail: ParseResult.TreeFormatter.formatErrorSync(e),
             op,
-            path
+            path,
+            requestId: decodeEnvelope(answer.text)?.request_id
           }, { disableValidation: true }))
     }
 
@@ -284,7 +291,7 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
     ): Effect.Effect<A, RequestError> =>
       Effect.flatMap(
         exchange(op, path, once, request),
-        (answer) => Either.flatMap(interpret(op, path, answer), decodeData(schema, op, path))
+        (answer) => Either.flatMap(interpret(op, path, answer), decodeData(schema, op, path, answer))
       )
 
     const form = (path: CosPath.CosPath, body: Uint8Array) =>
@@ -347,7 +354,7 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
               const fast = fastSliceData(data)
               return fast !== undefined
                 ? Either.right(fast)
-                : decodeData(Protocol.SliceDataData, "upload_slice_data", o.path)(data)
+                : decodeData(Protocol.SliceDataData, "upload_slice_data", o.path, answer)(data)
             })
         ),
       sliceList: (path) =>
@@ -366,7 +373,7 @@ export const make: Effect.Effect<Transport.Service, never, HttpClient.HttpClient
             if (!Predicate.hasProperty(value, "session") && !Predicate.hasProperty(value, "access_url")) {
               return Effect.succeedNone
             }
-            return Either.match(decodeData(Protocol.SliceListData, "upload_slice_list", path)(value), {
+            return Either.match(decodeData(Protocol.SliceListData, "upload_slice_list", path, answer)(value), {
               onLeft: Effect.fail,
               onRight: (v) => Effect.succeed(Option.some(v))
             })

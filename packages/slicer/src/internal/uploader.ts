@@ -388,6 +388,7 @@ const runUpload = <R>(
             totalBytes: size,
             simple: true
           }))
+          let leftoverRemoved = false
           const access = yield* recovering(
             "upload",
             0,
@@ -401,7 +402,19 @@ const runUpload = <R>(
                 bizAttr: opts.bizAttr,
                 insertOnly: !opts.overwrite
               })
-            })
+            }),
+            // an unfinished sliced upload holds the path (-4019): with `overwrite` it goes, once, and the upload is
+            // sent again; otherwise the upload ends
+            (error) => {
+              if (
+                !opts.overwrite || leftoverRemoved ||
+                !(error._tag === "ServerError" && error.reason === "UploadNotFinished")
+              ) {
+                return terminal(error, 0)
+              }
+              leftoverRemoved = true
+              return Effect.as(recovering("delete", undefined, transport.remove(path)), Option.none())
+            }
           )
           stats.slicesSent = size === 0 ? 0 : 1
           stats.bytesAcked = size
@@ -453,10 +466,12 @@ const runUpload = <R>(
       const sample = hasher.digest()
       return reader.mtimeMs === undefined ? { size, sample } : { size, mtimeMs: reader.mtimeMs, sample }
     })
+    // the content sample is required: a source that cannot be read twice (a stream) has none, and another stream
+    // of the same size must not continue this one's slices
     const sameIdentity = (a: CheckpointStore.SourceIdentity) =>
       a.size === identity.size &&
       (a.mtimeMs === undefined || identity.mtimeMs === undefined || a.mtimeMs === identity.mtimeMs) &&
-      (a.sample === undefined || identity.sample === undefined || a.sample === identity.sample)
+      identity.sample !== undefined && a.sample === identity.sample
 
     const loaded = yield* Effect.orElseSucceed(store.load(key), () => Option.none<CheckpointStore.Checkpoint>())
     const checkpoint = Option.filter(
@@ -492,6 +507,17 @@ const runUpload = <R>(
     })
 
     const listSlices = recovering("upload_slice_list", undefined, transport.sliceList(path))
+    // `delete` removes the path's unfinished upload and a stored file with it. Unless the caller allows the file
+    // to go (`overwrite`), the unfinished upload is deleted only when stat shows no stored file beside it (fewer
+    // bytes received than its size); a stat that fails deletes nothing. Says whether it deleted.
+    const removeUnfinished = (overwrite: boolean): Effect.Effect<boolean, CosError.CosError> =>
+      overwrite
+        ? Effect.as(recovering("delete", undefined, transport.remove(path)), true)
+        : Effect.flatMap(Effect.either(transport.stat(path)), (stat) =>
+          Either.isRight(stat) && stat.right.filesize !== undefined && stat.right.filelen !== undefined &&
+            stat.right.filelen < stat.right.filesize
+            ? Effect.as(recovering("delete", undefined, transport.remove(path)), true)
+            : Effect.succeed(false))
 
     let plan: SlicePlan.SlicePlan = { fileSize: size, sliceSize: state.sliceSize, count: 0 }
     const makePlan = (sliceSize: number) =>
@@ -595,9 +621,13 @@ const runUpload = <R>(
       ? (file: Sha1.FileRange, done: (result: Sha1.FileUpdate) => void) => readFile.call(hasher, file, 0, done)
       : undefined
 
+    // only our own session is continued: another upload that holds the path now may have other bytes
     const resyncSlice = (offset: number) => (error: CosError.CosError) =>
       Effect.flatMap(listSlices, (listed): Effect.Effect<Option.Option<void>, CosError.CosError> => {
-        if (Option.isNone(listed) || !("session" in listed.value) || listed.value.filesize !== size) {
+        if (
+          Option.isNone(listed) || !("session" in listed.value) || listed.value.session !== state.session ||
+          listed.value.filesize !== size
+        ) {
           return terminal(error, offset)
         }
         adopt(listed.value, false)
@@ -753,8 +783,8 @@ const runUpload = <R>(
           }
           if ((stale || opts.overwrite) && !discarded) {
             discarded = true
-            yield* recovering("delete", undefined, transport.remove(path))
-            continue
+            // a stale upload of ours beside a stored file the caller did not allow to replace: fails below
+            if (yield* removeUnfinished(opts.overwrite)) continue
           }
           return yield* terminal(
             new CosError.SourceError({
@@ -857,10 +887,10 @@ const runUpload = <R>(
         )
       const resyncFinish = (error: CosError.CosError) =>
         Effect.flatMap(listSlices, (listed): Effect.Effect<Option.Option<Protocol.AccessInfo>, CosError.CosError> => {
-          if (Option.isNone(listed)) return finishedAnyway(error)
+          // a stored file may be ours (a finish whose answer was lost) or anybody's: its size and sha decide
+          if (Option.isNone(listed) || !("session" in listed.value)) return finishedAnyway(error)
           const value = listed.value
-          if (!("session" in value)) return Effect.succeed(Option.some(value))
-          if (value.filesize !== size) return terminal(error)
+          if (value.session !== state.session || value.filesize !== size) return terminal(error)
           adopt(value, false)
           const todo = missing()
           if (todo.length === 0) return Effect.succeedNone
@@ -919,7 +949,8 @@ const runUpload = <R>(
         if (Exit.isSuccess(exit)) return Effect.void
         if (Cause.isInterruptedOnly(exit.cause) && opts.cancelPolicy === "discard") {
           return Effect.gen(function*() {
-            if (state.initSent) yield* Effect.ignore(transport.remove(path))
+            // never the stored file: a cancelled upload replaces nothing, even with `overwrite`
+            if (state.initSent || state.session !== undefined) yield* Effect.ignore(removeUnfinished(false))
             yield* Effect.ignore(store.remove(key))
           })
         }
