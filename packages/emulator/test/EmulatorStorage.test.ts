@@ -30,8 +30,8 @@ describe("EmulatorStorage", () => {
       yield* withDisk(dataDir, (store) =>
         Effect.gen(function*() {
           yield* store.createSession(s)
-          assert.isTrue(yield* store.writeSlice(s, 0, Buffer.alloc(10, 1), 100))
-          assert.isTrue(yield* store.writeSlice(s, 10, Buffer.alloc(10, 2), 100))
+          assert.isTrue(yield* store.writeSlice(s, 0, Buffer.alloc(10, 1), 100, 3600))
+          assert.isTrue(yield* store.writeSlice(s, 10, Buffer.alloc(10, 2), 100, 3600))
         }))
       // simulate the crash: the file was moved into place, the metadata commit never happened
       fs.renameSync(path.join(dataDir, "sessions", s.id), path.join(dataDir, "objects", s.id))
@@ -51,6 +51,17 @@ describe("EmulatorStorage", () => {
       assert.deepStrictEqual(fs.readdirSync(path.join(dataDir, "sessions")), [s.id])
       fs.rmSync(dataDir, { recursive: true, force: true })
     }))
+
+  it.effect("a slice moves the session's expiry once it is refreshAfterSeconds older", () =>
+    Effect.gen(function*() {
+      // a 10 s lifetime from 0: a slice at 6 s (expiry 16, refreshed after 5 s) keeps the session past 12 s
+      const store = yield* EmulatorStorage.EmulatorStorage
+      const s = session("t", 10)
+      yield* store.createSession(s)
+      assert.isTrue(yield* store.writeSlice(s, 0, Buffer.alloc(10, 1), 16, 5))
+      assert.strictEqual(yield* store.sweepExpired(12), 0)
+      assert.isDefined(yield* store.getSession("t"))
+    }).pipe(Effect.provide(EmulatorStorage.layerMemory)))
 
   it.effect("expired sessions and replay records are swept", () =>
     Effect.gen(function*() {

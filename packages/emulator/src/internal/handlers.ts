@@ -362,7 +362,14 @@ export const make = (cfg: Config, store: Store, sha1Make: () => Sha1.Sha1Hasher 
         md5 = crypto.createHash("md5").update(payload).digest("hex")
         if (md5 !== f.datamd5.toLowerCase()) return yield* reject("Md5Mismatch", "datamd5 differs from the slice")
       }
-      const written = yield* store.writeSlice(s, f.offset, payload, now + cfg.sessionTtlSeconds)
+      // the expiry counts from the last slice: refreshed at most once an hour, and within half the lifetime
+      const written = yield* store.writeSlice(
+        s,
+        f.offset,
+        payload,
+        now + cfg.sessionTtlSeconds,
+        Math.min(3600, Math.floor(cfg.sessionTtlSeconds / 2))
+      )
       if (!written) return yield* reject("SessionNotFound", "the session ended meanwhile")
       // the running SHA-1 of the session is fed once the client has its answer; the answer waits while the
       // session's earlier slices are still queued for the hashing thread (backpressure when no core is spare)

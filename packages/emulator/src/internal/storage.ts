@@ -107,7 +107,9 @@ export interface Store {
     session: SessionRecord,
     offset: number,
     data: Uint8Array,
-    expires: number
+    expires: number,
+    /** the session's expiry moves to `expires` when it is this many seconds older (one statement per slice else) */
+    refreshAfterSeconds: number
   ) => Effect.Effect<boolean, StorageError>
   readonly slicesOf: (id: string) => Effect.Effect<ReadonlyArray<{ offset: number; datalen: number }>, StorageError>
   readonly readSession: (session: SessionRecord, onChunk: (chunk: Uint8Array) => void) => Effect.Effect<
@@ -486,7 +488,7 @@ export const make = (
           }),
           Effect.asVoid
         ),
-      writeSlice: (s, offset, data, expires) =>
+      writeSlice: (s, offset, data, expires, refreshAfterSeconds) =>
         withLock(
           s.id,
           1,
@@ -496,8 +498,7 @@ export const make = (
             if (live === undefined) return false
             yield* blobs.writeSlice(s.id, offset, data)
             yield* runW(sql.unsafe(insertSlice, [s.id, offset, data.length]))
-            // refresh the expiry at most once an hour (one statement per slice otherwise)
-            if (expires - live.expires > 3600) {
+            if (expires - live.expires >= refreshAfterSeconds) {
               yield* run(sql`UPDATE sessions SET expires = max(expires, ${expires}) WHERE id = ${s.id}`)
               cache.set(s.id, { ...live, expires })
             }
