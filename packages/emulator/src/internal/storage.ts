@@ -318,6 +318,21 @@ export const make = (
 
     // live sessions by id (the slice path reads no session row from SQLite); dropped on finish/discard
     const cache = new Map<string, SessionRecord>()
+    // sessions being finished or discarded: gone for readers from the start of the removal (a read between the
+    // cache drop and the SQL delete would otherwise put the row back in the cache for good)
+    const removing = new Set<string>()
+    const removal = <A, E>(id: string, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.suspend(() => {
+        removing.add(id)
+        cache.delete(id)
+        return Effect.ensuring(
+          effect,
+          Effect.sync(() => {
+            cache.delete(id)
+            removing.delete(id)
+          })
+        )
+      })
     // running SHA-1s of the live sessions (memory only: after a restart finish hashes the whole file)
     const hasher = SliceHasher.make()
     const dropHash = (id: string) => hasher.drop(id)
@@ -443,12 +458,13 @@ export const make = (
         ),
       getSession: (id) =>
         Effect.suspend(() => {
+          if (removing.has(id)) return Effect.succeed(undefined)
           const hit = cache.get(id)
           if (hit !== undefined) return Effect.succeed(hit)
           return run(Effect.map(
             sql<SessionRow>`SELECT * FROM sessions WHERE id = ${id}`,
             (rows) => {
-              if (rows[0] === undefined) return undefined
+              if (rows[0] === undefined || removing.has(id)) return undefined
               const rec = toSession(rows[0])
               cache.set(id, rec)
               return rec
@@ -515,32 +531,34 @@ export const make = (
         hasher.finish(s, sha1Make, (from, onChunk) => blobs.readSession(s.id, from, s.filesize, onChunk)),
       exclusive: (id, effect) => withLock(id, permits, effect),
       finishSession: (s, record, parents) =>
-        Effect.gen(function*() {
-          cache.delete(s.id)
-          dropHash(s.id)
-          yield* blobs.promote(s.id)
-          const old = yield* runW(sql.withTransaction(Effect.gen(function*() {
-            const old = yield* blobAt(record.bucket, record.path)
-            yield* insertParents(record.bucket, parents, record.mtime)
-            yield* upsert(record)
-            yield* sql`DELETE FROM slices WHERE session = ${s.id}`
-            yield* sql`DELETE FROM sessions WHERE id = ${s.id}`
-            return old
-          })))
-          if (old !== record.blob) yield* collect(old)
-        }),
+        removal(
+          s.id,
+          Effect.gen(function*() {
+            dropHash(s.id)
+            yield* blobs.promote(s.id)
+            const old = yield* runW(sql.withTransaction(Effect.gen(function*() {
+              const old = yield* blobAt(record.bucket, record.path)
+              yield* insertParents(record.bucket, parents, record.mtime)
+              yield* upsert(record)
+              yield* sql`DELETE FROM slices WHERE session = ${s.id}`
+              yield* sql`DELETE FROM sessions WHERE id = ${s.id}`
+              return old
+            })))
+            if (old !== record.blob) yield* collect(old)
+          })
+        ),
       discardSession: (id) =>
-        Effect.zipRight(
-          Effect.sync(() => {
-            cache.delete(id)
-            dropHash(id)
-          }),
+        removal(
+          id,
           Effect.zipRight(
-            runW(sql.withTransaction(Effect.zipRight(
-              sql`DELETE FROM slices WHERE session = ${id}`,
-              sql`DELETE FROM sessions WHERE id = ${id}`
-            ))),
-            blobs.removeSession(id)
+            Effect.sync(() => dropHash(id)),
+            Effect.zipRight(
+              runW(sql.withTransaction(Effect.zipRight(
+                sql`DELETE FROM slices WHERE session = ${id}`,
+                sql`DELETE FROM sessions WHERE id = ${id}`
+              ))),
+              blobs.removeSession(id)
+            )
           )
         ),
       sweepExpired: (now) =>
