@@ -219,6 +219,35 @@ describe("NodeCheckpointStore (files)", () => {
       assert.isFalse(Fs.existsSync(lockPath))
     }))
 
+  it.effect("a stale lock is taken over by one process at a time (a takeover guard); a dead taker's guard expires", () =>
+    Effect.gen(function*() {
+      const dir = freshDir()
+      const store = yield* NodeCheckpointStore.make(dir)
+      const child = ChildProcess.spawnSync(process.execPath, ["-e", "process.exit(0)"])
+      const lockName = yield* Effect.scoped(Effect.zipRight(
+        store.lock(key),
+        Effect.sync(() => Fs.readdirSync(dir).find((f) => f.endsWith(".lock"))!)
+      ))
+      const lockPath = Path.join(dir, lockName)
+      const dead = JSON.stringify({ pid: child.pid!, hostname: Os.hostname(), startedAt: 0, token: "dead", key })
+      Fs.writeFileSync(lockPath, dead)
+      // another process is taking it over right now: we do not touch the lock
+      const guard = `${lockPath}.takeover`
+      Fs.writeFileSync(guard, "12345")
+      assert.strictEqual(lockFailure(yield* Effect.exit(Effect.scoped(store.lock(key)))), "Locked")
+      assert.strictEqual(Fs.readFileSync(lockPath, "utf8"), dead)
+      // that process died mid-takeover: its guard, once old, is removed, and the next attempt takes the lock over
+      const old = new Date(Date.now() - 60_000)
+      Fs.utimesSync(guard, old, old)
+      assert.strictEqual(lockFailure(yield* Effect.exit(Effect.scoped(store.lock(key)))), "Locked")
+      assert.isFalse(Fs.existsSync(guard))
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* store.lock(key)
+        assert.strictEqual(JSON.parse(Fs.readFileSync(lockPath, "utf8")).pid, process.pid)
+      }))
+      assert.isFalse(Fs.existsSync(guard))
+    }))
+
   it.effect("a lock from another host is never taken over", () =>
     Effect.gen(function*() {
       const dir = freshDir()

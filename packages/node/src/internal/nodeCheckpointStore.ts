@@ -147,6 +147,9 @@ const parseLock = (text: string): LockInfo | undefined => {
 /** a lock file that cannot be parsed is only taken over after this long (its writer may be mid-write) */
 const UNREADABLE_LOCK_GRACE_MS = 30_000
 
+/** a takeover guard this old was left by a process that died while taking a stale lock over */
+const TAKEOVER_GUARD_STALE_MS = 10_000
+
 /** @internal */
 export interface Options {
   readonly fsync?: boolean | undefined
@@ -261,22 +264,31 @@ export const make = (directory: string, options: Options = {}): Effect.Effect<Ch
               })`
           }
         }
-        // take the stale lock over: move it aside atomically, then check we moved the file we judged
-        const aside = tmpPath(key, "stale")
+        // Take the stale lock over under a guard file that one process at a time creates ("wx"). Without it, two
+        // processes could both judge the lock stale; one removes it and takes the target, and the other then
+        // removes that fresh lock. Under the guard, the stale file is removed only if it still holds what we judged:
+        // nobody can have replaced it meanwhile, as a lock is only created where none exists, and only the guard's
+        // holder removes a stale one. Then every contender races to create the lock with "wx" again.
+        const guard = `${path}.takeover`
         try {
-          await FsP.rename(path, aside)
+          await writeDurably(guard, String(process.pid), "wx", false)
         } catch (e) {
-          if (errnoCode(e) === "ENOENT") continue
-          throw e
+          if (e instanceof CreatedThenFailed) {
+            await FsP.rm(guard, { force: true }).catch(() => undefined)
+            throw e.cause
+          }
+          if (errnoCode(e) !== "EEXIST") throw e
+          // a guard left by a process that died mid-takeover (a takeover takes milliseconds) is removed
+          const age = await FsP.stat(guard).then((st) => Date.now() - st.mtimeMs, () => 0)
+          if (age > TAKEOVER_GUARD_STALE_MS) await FsP.rm(guard, { force: true })
+          return { _tag: "locked", detail: "another upload holds this target (a stale lock is being taken over)" }
         }
-        const moved = await FsP.readFile(aside, "utf8").catch(() => "")
-        if (moved !== text) {
-          // a live holder re-created it between our read and the rename: put it back
-          await FsP.link(aside, path).catch(() => undefined)
-          await FsP.rm(aside, { force: true })
-          return { _tag: "locked", detail: "another upload holds this target (lock changed hands)" }
+        try {
+          const now = await FsP.readFile(path, "utf8").catch(() => undefined)
+          if (now === text) await FsP.rm(path, { force: true })
+        } finally {
+          await FsP.rm(guard, { force: true })
         }
-        await FsP.rm(aside, { force: true })
       }
       return { _tag: "locked", detail: "another upload holds this target (contended lock)" }
     }
