@@ -173,9 +173,9 @@ export * as UploadReceipt from "./UploadReceipt.js"
  * - `fromFile`: random access over `@effect/platform` `FileSystem` (scoped open, positional reads).
  * - `fromUint8Array`: random access over bytes in memory.
  * - `fromStream`: a `Stream<Uint8Array>` of a known size, read in order. It is *sequential*: reads must come
- *   at non-decreasing positions (a forward jump skips bytes). Resuming with a stream source means a new
- *   stream that is read (and skipped) from the start; a slice that must be re-read after it was released
- *   fails with `SourceError` (`ReadFailed`).
+ *   at non-decreasing positions (a forward jump skips bytes). A stream upload is never continued from a
+ *   checkpoint (nothing identifies its content before it is read): a rerun starts over. A slice that must be
+ *   re-read after it was released fails with `SourceError` (`ReadFailed`).
  *
  * @since 0.1.0
  */

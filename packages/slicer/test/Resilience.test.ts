@@ -358,12 +358,27 @@ describe("resume", () => {
       const opts = { ...sliceOpts, simpleUploadThreshold: 4096 }
       const error = failure(yield* Effect.exit(events(server, small, opts)))
       assert.strictEqual(error._tag, "UploadFailed")
+      assert.deepStrictEqual(error._tag === "UploadFailed" ? error.failures.map((f) => f.reason) : [], [
+        "UploadNotFinished"
+      ])
       assert.isTrue(server.sessions.has("/f"))
       const receipt = completed(yield* events(server, small, { ...opts, overwrite: true }))
       assert.isTrue(receipt.simple)
       assert.strictEqual(server.ops("delete").length, 1)
       assert.deepStrictEqual(server.files.get("/f")!.bytes, small)
       assert.isFalse(server.sessions.has("/f"))
+    }))
+
+  it.effect("-4019 for an empty session (no slices yet): it is deleted and init sent again, never shared", () =>
+    Effect.gen(function*() {
+      const server = Fake.make()
+      const data = Fake.bytes(4 * S)
+      seed(server, Fake.bytes(4 * S, 2), [])
+      const receipt = completed(yield* events(server, data, { ...sliceOpts, integrity: "inline" }))
+      assert.strictEqual(server.ops("delete").length, 1)
+      assert.isFalse(receipt.resumed)
+      assert.notStrictEqual(receipt.session, "old")
+      assert.deepStrictEqual(server.files.get("/f")!.bytes, data)
     }))
 
   it.effect("-4019 for other content (size differs) fails with SourceError Changed", () =>

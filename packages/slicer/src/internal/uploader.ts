@@ -185,7 +185,6 @@ const runUpload = <R>(
       session: undefined as string | undefined,
       sliceSize: opts.sliceSize,
       sha: undefined as string | undefined,
-      initSent: false,
       pool: undefined as Pool | undefined
     }
 
@@ -410,7 +409,8 @@ const runUpload = <R>(
                 !opts.overwrite || leftoverRemoved ||
                 !(error._tag === "ServerError" && error.reason === "UploadNotFinished")
               ) {
-                return terminal(error, 0)
+                // `recovering` has recorded this failure already
+                return Effect.fail(failed("Terminal"))
               }
               leftoverRemoved = true
               return Effect.as(recovering("delete", undefined, transport.remove(path)), Option.none())
@@ -508,16 +508,29 @@ const runUpload = <R>(
 
     const listSlices = recovering("upload_slice_list", undefined, transport.sliceList(path))
     // `delete` removes the path's unfinished upload and a stored file with it. Unless the caller allows the file
-    // to go (`overwrite`), the unfinished upload is deleted only when stat shows no stored file beside it (fewer
-    // bytes received than its size); a stat that fails deletes nothing. Says whether it deleted.
+    // to go (`overwrite`), the unfinished upload is deleted only when stat describes it, not a stored file (a
+    // `slicesize` and no access URL, or fewer bytes received than its size). Says whether the path is free of
+    // it now (`NotFound`: it expired meanwhile).
+    const isUnfinished = (stat: Protocol.StatData) =>
+      (stat.slicesize !== undefined && stat.access_url === undefined) ||
+      (stat.filesize !== undefined && stat.filelen !== undefined && stat.filelen < stat.filesize)
+    const notFound = (e: CosError.CosError) => e._tag === "ServerError" && e.reason === "NotFound"
+    // NotFound: gone already (e.g. a delete whose answer was lost, sent again)
+    const deletePath = Effect.as(
+      recovering("delete", undefined, Effect.catchIf(transport.remove(path), notFound, () => Effect.void)),
+      true
+    )
     const removeUnfinished = (overwrite: boolean): Effect.Effect<boolean, CosError.CosError> =>
       overwrite
-        ? Effect.as(recovering("delete", undefined, transport.remove(path)), true)
-        : Effect.flatMap(Effect.either(transport.stat(path)), (stat) =>
-          Either.isRight(stat) && stat.right.filesize !== undefined && stat.right.filelen !== undefined &&
-            stat.right.filelen < stat.right.filesize
-            ? Effect.as(recovering("delete", undefined, transport.remove(path)), true)
-            : Effect.succeed(false))
+        ? deletePath
+        : Effect.flatMap(
+          recovering(
+            "stat",
+            undefined,
+            Effect.catchIf(transport.stat(path), notFound, () => Effect.succeed(undefined))
+          ),
+          (stat) => stat === undefined ? Effect.succeed(true) : isUnfinished(stat) ? deletePath : Effect.succeed(false)
+        )
 
     let plan: SlicePlan.SlicePlan = { fileSize: size, sliceSize: state.sliceSize, count: 0 }
     const makePlan = (sliceSize: number) =>
@@ -724,7 +737,6 @@ const runUpload = <R>(
         let discarded = false
         for (let round = 0; resumed === undefined && instant === undefined; round++) {
           if (round >= 3) return yield* failed("Terminal")
-          state.initSent = true
           const init = yield* recovering(
             "upload_slice_init",
             undefined,
@@ -769,19 +781,18 @@ const runUpload = <R>(
           const progress = listed.value
           // Its slices are continued only when they are known to be this source's: the same size and the same
           // SHA-1 (the server checks the parts against it). Without a SHA-1 to compare (inline mode, or a session
-          // made without one) its slices may hold other bytes of the same size, and finishing would store a mix;
-          // only a session with no slices yet (e.g. made by an init of ours whose answer was lost) is safe to take
-          // over then. A session this client made and checkpointed was trusted above.
+          // made without one) its slices may hold other bytes of the same size, and finishing would store a mix. A
+          // session this client made and checkpointed was trusted above. A session with no slices yet (e.g. made by
+          // an init of ours whose answer was lost, or by another upload that just started: one of two uploads to a
+          // path has to lose) holds nothing: it is deleted and init sent again, rather than shared.
           const listedSha = stripSuffix(progress.sha)
-          const same = progress.filesize === size && (
-            state.sha !== undefined && listedSha === state.sha ||
-            progress.listparts.length === 0 && (listedSha === undefined || listedSha === state.sha)
-          )
+          const same = progress.filesize === size && state.sha !== undefined && listedSha === state.sha
           if (same) {
             resumed = progress
             break
           }
-          if ((stale || opts.overwrite) && !discarded) {
+          // at most once per upload: uploads racing for one path must not delete each other's sessions forever
+          if ((progress.listparts.length === 0 || stale || opts.overwrite) && !discarded) {
             discarded = true
             // a stale upload of ours beside a stored file the caller did not allow to replace: fails below
             if (yield* removeUnfinished(opts.overwrite)) continue
@@ -949,8 +960,17 @@ const runUpload = <R>(
         if (Exit.isSuccess(exit)) return Effect.void
         if (Cause.isInterruptedOnly(exit.cause) && opts.cancelPolicy === "discard") {
           return Effect.gen(function*() {
-            // never the stored file: a cancelled upload replaces nothing, even with `overwrite`
-            if (state.initSent || state.session !== undefined) yield* Effect.ignore(removeUnfinished(false))
+            // one attempt each, no retries (this runs after an interruption): only our own session, and never a
+            // stored file beside it (a cancelled upload replaces nothing, even with `overwrite`)
+            const ours = state.session
+            if (ours !== undefined) {
+              yield* Effect.ignore(Effect.gen(function*() {
+                const listed = yield* transport.sliceList(path)
+                if (Option.isNone(listed) || !("session" in listed.value) || listed.value.session !== ours) return
+                const stat = yield* transport.stat(path)
+                if (isUnfinished(stat)) yield* transport.remove(path)
+              }))
+            }
             yield* Effect.ignore(store.remove(key))
           })
         }
