@@ -270,6 +270,13 @@ const runUpload = <R>(
         }))
     }
 
+    const notFound = (e: CosError.CosError) => e._tag === "ServerError" && e.reason === "NotFound"
+    // NotFound: gone already (e.g. a delete whose answer was lost, sent again)
+    const deletePath = Effect.as(
+      recovering("delete", undefined, Effect.catchIf(transport.remove(path), notFound, () => Effect.void)),
+      true
+    )
+
     const reader = yield* Effect.catchAll(source.open, (e) => terminal(e))
     const size = reader.size
     const receipt = (fields: {
@@ -413,7 +420,7 @@ const runUpload = <R>(
                 return Effect.fail(failed("Terminal"))
               }
               leftoverRemoved = true
-              return Effect.as(recovering("delete", undefined, transport.remove(path)), Option.none())
+              return Effect.as(deletePath, Option.none())
             }
           )
           stats.slicesSent = size === 0 ? 0 : 1
@@ -514,12 +521,6 @@ const runUpload = <R>(
     const isUnfinished = (stat: Protocol.StatData) =>
       (stat.slicesize !== undefined && stat.access_url === undefined) ||
       (stat.filesize !== undefined && stat.filelen !== undefined && stat.filelen < stat.filesize)
-    const notFound = (e: CosError.CosError) => e._tag === "ServerError" && e.reason === "NotFound"
-    // NotFound: gone already (e.g. a delete whose answer was lost, sent again)
-    const deletePath = Effect.as(
-      recovering("delete", undefined, Effect.catchIf(transport.remove(path), notFound, () => Effect.void)),
-      true
-    )
     const removeUnfinished = (overwrite: boolean): Effect.Effect<boolean, CosError.CosError> =>
       overwrite
         ? deletePath
